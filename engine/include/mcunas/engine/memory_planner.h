@@ -1,0 +1,98 @@
+// Places buffers with known lifetimes in one arena.
+//
+// Two planners share one interface: LinearPlanner gives every buffer its own
+// range (the baseline and a test oracle), GreedyPlanner packs buffers whose
+// lifetimes do not overlap into the same bytes. Both work only in caller
+// scratch (ScratchBytesFor) and never allocate, so they run on the host (the
+// server computes the SRAM a candidate needs) and could run on a device.
+// Offsets are multiples of kArenaAlignment. Not thread-safe.
+#ifndef MCUNAS_ENGINE_MEMORY_PLANNER_H_
+#define MCUNAS_ENGINE_MEMORY_PLANNER_H_
+
+#include <stdint.h>
+
+#include "mcunas/engine/status.h"
+
+namespace mcunas::engine {
+
+class MemoryPlanner {
+ public:
+  // Registers buffer #N (N = call order), live from op `first` to op `last`
+  // inclusive. REQUIRES: first <= last. Fails when scratch is full.
+  virtual Status AddBuffer(uint32_t bytes, uint16_t first, uint16_t last) = 0;
+  // Assigns offsets. Call once, after every AddBuffer.
+  virtual Status Plan() = 0;
+  // REQUIRES: Plan() succeeded and buffer < BufferCount().
+  virtual uint32_t OffsetOf(uint16_t buffer) const = 0;
+  // Arena bytes the plan uses (end of the highest buffer, aligned).
+  virtual uint32_t PeakBytes() const = 0;
+  virtual uint16_t BufferCount() const = 0;
+
+ protected:
+  ~MemoryPlanner() = default;  // never deleted through the interface
+};
+
+// The largest total of buffer bytes (each rounded up to kArenaAlignment) live
+// at any one op: no placement can use less arena. O(buffers * ops).
+// `bytes`, `first`, `last` are parallel arrays of `count` buffers.
+uint32_t LiveBytesLowerBound(const uint32_t* bytes, const uint16_t* first,
+                             const uint16_t* last, uint16_t count);
+
+// Every buffer at its own offset, in call order. Peak = sum of sizes.
+class LinearPlanner final : public MemoryPlanner {
+ public:
+  static uint32_t ScratchBytesFor(uint16_t max_buffers);
+  // `scratch` must hold ScratchBytesFor(max_buffers) bytes, 4-byte aligned,
+  // and outlive the planner.
+  LinearPlanner(void* scratch, uint32_t scratch_bytes);
+
+  Status AddBuffer(uint32_t bytes, uint16_t first, uint16_t last) override;
+  Status Plan() override;
+  uint32_t OffsetOf(uint16_t buffer) const override;
+  uint32_t PeakBytes() const override;
+  uint16_t BufferCount() const override { return count_; }
+
+ private:
+  struct Entry {
+    uint32_t bytes;
+    uint32_t offset;
+  };
+  Entry* entries_;
+  uint16_t capacity_;
+  uint16_t count_ = 0;
+  uint32_t peak_ = 0;
+};
+
+// TFLite Micro's greedy scheme: buffers sorted by size (largest first), each
+// placed at the lowest offset where it overlaps no already-placed buffer that
+// is live at the same time. O(n^2) in the number of buffers.
+class GreedyPlanner final : public MemoryPlanner {
+ public:
+  static uint32_t ScratchBytesFor(uint16_t max_buffers);
+  // `scratch` must hold ScratchBytesFor(max_buffers) bytes, 4-byte aligned,
+  // and outlive the planner.
+  GreedyPlanner(void* scratch, uint32_t scratch_bytes);
+
+  Status AddBuffer(uint32_t bytes, uint16_t first, uint16_t last) override;
+  Status Plan() override;
+  uint32_t OffsetOf(uint16_t buffer) const override;
+  uint32_t PeakBytes() const override;
+  uint16_t BufferCount() const override { return count_; }
+
+ private:
+  struct Entry {
+    uint32_t bytes;
+    uint32_t offset;
+    uint16_t first;
+    uint16_t last;
+  };
+  Entry* entries_;
+  uint16_t* order_;  // buffer indices, largest first after Plan()
+  uint16_t capacity_;
+  uint16_t count_ = 0;
+  uint32_t peak_ = 0;
+};
+
+}  // namespace mcunas::engine
+
+#endif  // MCUNAS_ENGINE_MEMORY_PLANNER_H_
