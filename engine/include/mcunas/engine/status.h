@@ -33,10 +33,12 @@ enum class [[nodiscard]] Status : uint8_t {
 const char* StatusName(Status status);
 
 // Where a load or validation error was found. `what` names the field (a
-// string literal, never owned); `index` is the tensor or op index or -1.
+// string literal, never owned); `index` is the index of the `scope` record
+// (a tensor, op, or model input/output) or -1.
 struct Diagnostic {
   Status status = Status::kOk;
   const char* what = "";
+  const char* scope = "model";  // "model", "tensor", "op", "input", "output"
   int32_t index = -1;
   uint32_t value = 0;  // the offending value, where one applies
   uint32_t limit = 0;  // the bound it broke, where one applies
