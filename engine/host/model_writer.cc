@@ -411,6 +411,14 @@ absl::Status Writer::PlanArena(std::vector<OpPlan>* ops,
   std::vector<int32_t> scratch_buffer(graph_.ops.size(), -1);
   for (size_t i = 0; i < graph_.ops.size(); ++i) {
     const QuantOp& op = graph_.ops[i];
+    for (int32_t t : op.inputs) {
+      if (t >= 0 && !graph_.tensors[t].constant && buffer_of[t] < 0) {
+        return OpError(i, op,
+                       absl::StrCat("reads tensor ", t, " '",
+                                    graph_.tensors[t].name,
+                                    "' before any op writes it"));
+      }
+    }
     OpRecord& r = (*ops)[i].record;
     const int32_t out = op.output;
     const int32_t in = op.inputs[0];
@@ -436,17 +444,6 @@ absl::Status Writer::PlanArena(std::vector<OpPlan>* ops,
                                      static_cast<int32_t>(i));
     }
   }
-  for (size_t i = 0; i < graph_.ops.size(); ++i) {
-    for (int32_t t : graph_.ops[i].inputs) {
-      if (t >= 0 && !graph_.tensors[t].constant && buffer_of[t] < 0) {
-        return OpError(i, graph_.ops[i],
-                       absl::StrCat("reads tensor ", t, " '",
-                                    graph_.tensors[t].name,
-                                    "' before any op writes it"));
-      }
-    }
-  }
-
   const uint16_t count = static_cast<uint16_t>(buffer_bytes.size());
   std::vector<uint32_t> scratch;
   std::vector<uint32_t> offsets(count);

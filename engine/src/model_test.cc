@@ -1,5 +1,6 @@
 #include "mcunas/engine/model.h"
 
+#include <algorithm>
 #include <cstring>
 #include <random>
 #include <vector>
@@ -33,9 +34,12 @@ class Blob {
     return reinterpret_cast<OpRecord*>(data() + header().op_table_offset)[i];
   }
   // Recomputes the CRC so a corruption reaches the structural checks.
+  // Corruption may have changed total_bytes; never read past the blob.
   void Restamp() {
+    const uint32_t end = std::min<uint32_t>(header().total_bytes, size());
+    if (end < sizeof(ModelHeader)) return;
     header().crc32 = Crc32(data() + sizeof(ModelHeader),
-                           header().total_bytes - sizeof(ModelHeader));
+                           end - sizeof(ModelHeader));
   }
   Diagnostic Load() {
     Model model;

@@ -18,9 +18,11 @@ namespace mcunas::engine {
 class MemoryPlanner {
  public:
   // Registers buffer #N (N = call order), live from op `first` to op `last`
-  // inclusive. REQUIRES: first <= last. Fails when scratch is full.
+  // inclusive. Fails with kInvalidArgument when first > last or `bytes`
+  // cannot be rounded up in 32 bits, kPlanFailed when scratch is full.
   virtual Status AddBuffer(uint32_t bytes, uint16_t first, uint16_t last) = 0;
-  // Assigns offsets. Call once, after every AddBuffer.
+  // Assigns offsets. Call once, after every AddBuffer. Fails with
+  // kPlanFailed when the arena would exceed 32 bits.
   virtual Status Plan() = 0;
   // REQUIRES: Plan() succeeded and buffer < BufferCount().
   virtual uint32_t OffsetOf(uint16_t buffer) const = 0;
@@ -33,8 +35,9 @@ class MemoryPlanner {
 };
 
 // The largest total of buffer bytes (each rounded up to kArenaAlignment) live
-// at any one op: no placement can use less arena. O(buffers * ops).
-// `bytes`, `first`, `last` are parallel arrays of `count` buffers.
+// at any one op: no placement can use less arena. Saturates at UINT32_MAX.
+// `bytes`, `first`, `last` are parallel arrays of `count` buffers; a buffer
+// with first > last is never live. O(count^2).
 uint32_t LiveBytesLowerBound(const uint32_t* bytes, const uint16_t* first,
                              const uint16_t* last, uint16_t count);
 
@@ -65,7 +68,13 @@ class LinearPlanner final : public MemoryPlanner {
 
 // TFLite Micro's greedy scheme: buffers sorted by size (largest first), each
 // placed at the lowest offset where it overlaps no already-placed buffer that
-// is live at the same time. O(n^2) in the number of buffers.
+// is live at the same time. Size order alone strands space on inverted-
+// residual chains (every block's expand buffer lands at offset 0, so a block
+// output that lives into the next block cannot reuse the dead expand buffer
+// below it), so Plan() also places the buffers in order of first use and of
+// lifetime length, and keeps the lowest peak (ties: the earlier order, size
+// first). The result depends only on the buffers added. O(n^2) in the number
+// of buffers.
 class GreedyPlanner final : public MemoryPlanner {
  public:
   static uint32_t ScratchBytesFor(uint16_t max_buffers);
@@ -82,12 +91,23 @@ class GreedyPlanner final : public MemoryPlanner {
  private:
   struct Entry {
     uint32_t bytes;
-    uint32_t offset;
+    uint32_t offset;        // in the best plan so far
+    uint32_t trial_offset;  // in the plan being tried
     uint16_t first;
     uint16_t last;
   };
+  enum class Order : uint8_t { kSize, kFirstUse, kLifetime };
+
+  // Whether buffer `a` is placed before buffer `b` in `order` (a strict total
+  // order: the buffer index breaks every tie).
+  bool Before(uint16_t a, uint16_t b, Order order) const;
+  // Places every buffer in `order` at its lowest fitting offset (into
+  // trial_offset) and returns the peak, which may not fit in 32 bits.
+  uint64_t PlaceInOrder(Order order);
+
   Entry* entries_;
-  uint16_t* order_;  // buffer indices, largest first after Plan()
+  uint16_t* order_;      // buffer indices in placement order
+  uint16_t* by_offset_;  // placed buffer indices, by ascending offset
   uint16_t capacity_;
   uint16_t count_ = 0;
   uint32_t peak_ = 0;
