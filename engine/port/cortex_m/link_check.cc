@@ -4,9 +4,11 @@
 // exceptions or RTTI support: main() reaches every runtime entry point, so
 // scripts/cross_build can list the symbols the firmware really pulls in. Run
 // on QEMU (or a board under a debugger with semihosting) it also plans a small
-// inverted-residual chain, checks that the loader rejects a blank blob, and
-// runs the kernel conformance table: the optimised kernels against the
-// reference ones. Exit code: 0 pass, 1 check failed, 3 fault (startup.c).
+// inverted-residual chain, checks that the loader rejects a blank blob, runs
+// the kernel conformance table (the optimised kernels against the reference
+// ones) and runs the board fixture's whole models with both kernel sets
+// against the host engine's outputs (model_runner.h). Exit code: 0 pass,
+// 1 check failed, 3 fault (startup.c).
 #include <stdint.h>
 
 #include "conformance_runner.h"
@@ -15,6 +17,7 @@
 #include "mcunas/engine/memory_planner.h"
 #include "mcunas/engine/model.h"
 #include "mcunas/engine/status.h"
+#include "model_runner.h"
 #include "semihosting.h"
 #include "text_line.h"
 
@@ -115,6 +118,7 @@ int Run() {
   bool ok = CheckPlanner();
   ok = CheckModel() && ok;
   ok = RunConformance(MCUNAS_CPU_NAME) && ok;
+  ok = RunBoardModels(MCUNAS_CPU_NAME) && ok;
   SemihostWrite(ok ? "link check: pass\n" : "link check: FAIL\n");
   return ok ? 0 : 1;
 }
