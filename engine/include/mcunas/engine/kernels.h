@@ -9,8 +9,15 @@
 // Kernels never allocate. All buffers are caller-owned; `scratch` holds at
 // least the bytes the matching *ScratchBytes function returns for the same
 // shape (every kernel set honours the same bound, so a plan made once fits all
-// sets). Kernels are thread-compatible: concurrent calls on disjoint buffers
-// are safe.
+// sets) and is 4-byte aligned (arena placements are 16-byte aligned); it may
+// be null when that size is 0. Its contents on entry do not matter and are
+// garbage on return. Kernels are thread-compatible: concurrent calls on
+// disjoint buffers are safe.
+//
+// Shapes: out_shape is given, not derived; a tap is used only if it falls
+// inside the input (implicit padding with the input zero point, as TFLite),
+// so any pads and output sizes are valid as long as every window has at least
+// one tap inside the input.
 #ifndef MCUNAS_ENGINE_KERNELS_H_
 #define MCUNAS_ENGINE_KERNELS_H_
 
@@ -85,7 +92,8 @@ using AddFn = void (*)(const AddQuantParams& params, int32_t elements,
                        int8_t* output);
 
 // Average pool; input and output share scale and zero point (TFLite
-// semantics: rounded mean of the valid taps, no requantisation).
+// semantics: mean of the valid taps rounded half away from zero, no
+// requantisation; a window with no valid tap gives 0 before the clamp).
 using AveragePoolFn = void (*)(const PoolParams& params, const Shape3& in_shape,
                                const int8_t* input, const Shape3& out_shape,
                                int8_t* output);
@@ -106,8 +114,18 @@ struct KernelSet {
 };
 
 // Scratch bytes any kernel set may use for these shapes.
+//
+// Conv: 0 for 1x1 kernels; otherwise the im2col patches of two output pixels
+// as int16, 2 * kernel_h * kernel_w * in.c * 2 bytes (108 B for a 3x3x3
+// stem).
 uint32_t ConvScratchBytes(const ConvParams& params, const Shape3& in_shape,
                           const Shape3& out_shape);
+// Depthwise: one channel plane, padded so that every tap of every output lies
+// inside it: ((out.h - 1) * stride_h + kernel_h) *
+// ((out.w - 1) * stride_w + kernel_w) bytes, or in.h * in.w if that is
+// larger. Optimised kernels copy each input channel there with the padding
+// filled in (no bounds checks in their inner loops); that copy is also what
+// makes in-place work.
 uint32_t DepthwiseScratchBytes(const ConvParams& params, const Shape3& in_shape,
                                const Shape3& out_shape);
 

@@ -1,0 +1,479 @@
+// Cortex-M kernels for cores with the DSP extension (M4, M7, M33 with DSP),
+// in the style of CMSIS-NN: SXTB16 widens the even and odd bytes of a word to
+// two int16 lanes and SMLAD multiplies and accumulates both lanes, so four
+// int8 MACs cost a load, two extracts and two SMLADs. Both operands are split
+// the same way (bytes 0,2 and 1,3), which only reorders an exact integer sum.
+// Add and average pool are reference (add is all requantisation; pools are a
+// tiny share of MBNet).
+
+#if !defined(__arm__) && !defined(__thumb__)
+#error "ARM-only file; see engine/kernels/CMakeLists.txt"
+#endif
+
+// Cores without DSP (M0, M3) compile nothing here and use reference (see
+// optimized_kernels.cc).
+#if defined(__ARM_FEATURE_DSP)
+
+#include <arm_acle.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "engine/kernels/optimized/depthwise_plane.h"
+#include "engine/kernels/optimized/platform_kernels.h"
+#include "engine/kernels/reference/reference_kernels.h"
+#include "mcunas/engine/kernels.h"
+
+namespace mcunas::engine::optimized {
+namespace {
+
+// Unaligned word load: LDR allows it on v7E-M and v8-M Mainline, and memcpy
+// keeps the compiler from assuming alignment (and from using LDRD/LDM).
+inline uint32_t Load4(const void* p) {
+  uint32_t v;
+  memcpy(&v, p, sizeof(v));
+  return v;
+}
+
+inline int32_t PackPair(int32_t lo, int32_t hi) {
+  return static_cast<int32_t>((static_cast<uint32_t>(lo) & 0xFFFFu) |
+                              (static_cast<uint32_t>(hi) << 16));
+}
+
+// (b0 + lo(a), b2 + hi(a)) and (b1 + lo(a), b3 + hi(a)) of x = b3:b2:b1:b0.
+inline int32_t EvenBytesPlus(int32_t a, uint32_t x) {
+  return __sxtab16(a, static_cast<int32_t>(x));
+}
+inline int32_t OddBytesPlus(int32_t a, uint32_t x) {
+  int32_t r;
+  __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(x));
+  return r;
+}
+inline int32_t EvenBytes(uint32_t x) {
+  return __sxtb16(static_cast<int32_t>(x));
+}
+inline int32_t OddBytes(uint32_t x) {
+  int32_t r;
+  __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+  return r;
+}
+
+// Whether x + offset fits an int16 lane for every int8 x.
+inline bool OffsetFitsInt16(int32_t offset) {
+  return offset >= -32767 + 128 && offset <= 32767 - 128;
+}
+
+// An int8 activation row; the input offset is added while widening.
+struct Int8Row {
+  const int8_t* p;
+  int32_t offset;
+  int32_t offset2;  // offset in both int16 lanes
+
+  void Group(int32_t k, int32_t* even, int32_t* odd) const {
+    const uint32_t x = Load4(p + k);
+    *even = EvenBytesPlus(offset2, x);
+    *odd = OddBytesPlus(offset2, x);
+  }
+  int32_t At(int32_t k) const { return p[k] + offset; }
+};
+
+// An im2col patch row of int16 (offset already added). Whole groups of four
+// are stored as (x0, x2, x1, x3), the lane order EvenBytes/OddBytes give the
+// weights; the tail past the last whole group is in natural order.
+struct PatchRow {
+  const int16_t* p;
+
+  void Group(int32_t k, int32_t* even, int32_t* odd) const {
+    *even = static_cast<int32_t>(Load4(p + k));
+    *odd = static_cast<int32_t>(Load4(p + k + 2));
+  }
+  int32_t At(int32_t k) const { return p[k]; }
+};
+
+// acc[i * NO + o] = sum over k < n of x[i](k) * w[o * n + k], NP rows by NO
+// output channels, NP, NO in {1, 2}. Named scalar accumulators rather than
+// an array: GCC keeps an accumulator array in memory and stores it on every
+// iteration.
+template <typename Row, int NP, int NO>
+inline void Dot(const Row* x, const int8_t* w, int32_t n, int32_t* acc) {
+  static_assert(NP >= 1 && NP <= 2 && NO >= 1 && NO <= 2, "2 x 2 at most");
+  const Row& x0 = x[0];
+  const Row& x1 = x[NP - 1];
+  const int8_t* w0 = w;
+  const int8_t* w1 = w + (NO - 1) * n;
+  int32_t a00 = 0, a01 = 0, a10 = 0, a11 = 0;
+  int32_t k = 0;
+  for (; k + 4 <= n; k += 4) {
+    int32_t x0_even, x0_odd, x1_even = 0, x1_odd = 0;
+    x0.Group(k, &x0_even, &x0_odd);
+    if constexpr (NP == 2) x1.Group(k, &x1_even, &x1_odd);
+    const uint32_t ww0 = Load4(w0 + k);
+    const int32_t w0_even = EvenBytes(ww0);
+    a00 = __smlad(x0_even, w0_even, a00);
+    if constexpr (NP == 2) a10 = __smlad(x1_even, w0_even, a10);
+    const int32_t w0_odd = OddBytes(ww0);
+    a00 = __smlad(x0_odd, w0_odd, a00);
+    if constexpr (NP == 2) a10 = __smlad(x1_odd, w0_odd, a10);
+    if constexpr (NO == 2) {
+      const uint32_t ww1 = Load4(w1 + k);
+      const int32_t w1_even = EvenBytes(ww1);
+      a01 = __smlad(x0_even, w1_even, a01);
+      if constexpr (NP == 2) a11 = __smlad(x1_even, w1_even, a11);
+      const int32_t w1_odd = OddBytes(ww1);
+      a01 = __smlad(x0_odd, w1_odd, a01);
+      if constexpr (NP == 2) a11 = __smlad(x1_odd, w1_odd, a11);
+    }
+  }
+  for (; k < n; ++k) {
+    const int32_t v0 = x0.At(k);
+    a00 += v0 * w0[k];
+    if constexpr (NO == 2) a01 += v0 * w1[k];
+    if constexpr (NP == 2) {
+      const int32_t v1 = x1.At(k);
+      a10 += v1 * w0[k];
+      if constexpr (NO == 2) a11 += v1 * w1[k];
+    }
+  }
+  acc[0] = a00;
+  if constexpr (NO == 2) acc[1] = a01;
+  if constexpr (NP == 2) {
+    acc[NO] = a10;
+    if constexpr (NO == 2) acc[NO + 1] = a11;
+  }
+}
+
+// NO output channels from `oc` of NP pixels: dot products, bias,
+// requantisation.
+template <typename Row, int NP, int NO>
+inline void Block(const RequantParams& rq, const Row* x, const int8_t* weights,
+                  const int32_t* bias, int32_t n, int32_t oc,
+                  int8_t* const* out) {
+  int32_t acc[NP * NO];
+  Dot<Row, NP, NO>(x, weights + oc * n, n, acc);
+  for (int o = 0; o < NO; ++o) {
+    const reference::ChannelRequant cr = reference::ForChannel(rq, oc + o);
+    const int32_t b = bias != nullptr ? bias[oc + o] : 0;
+    for (int i = 0; i < NP; ++i) out[i][oc + o] = cr.Apply(acc[i * NO + o] + b);
+  }
+}
+
+// All output channels of NP pixels, two channels per block (the register
+// budget of a Cortex-M allows 2 x 2 accumulators plus operands).
+template <typename Row, int NP>
+void PixelsAllChannels(const RequantParams& rq, const Row* x,
+                       const int8_t* weights, const int32_t* bias, int32_t n,
+                       int32_t out_c, int8_t* const* out) {
+  int32_t oc = 0;
+  for (; oc + 2 <= out_c; oc += 2) {
+    Block<Row, NP, 2>(rq, x, weights, bias, n, oc, out);
+  }
+  if (oc < out_c) Block<Row, NP, 1>(rq, x, weights, bias, n, oc, out);
+}
+
+void Pointwise(const ConvParams& params, const Shape3& in, const int8_t* input,
+               const int8_t* weights, const int32_t* bias, const Shape3& out,
+               int8_t* output) {
+  const int32_t pixels = out.h * out.w;
+  const bool dense = params.stride_h == 1 && params.stride_w == 1 &&
+                     in.h == out.h && in.w == out.w;
+  const auto in_pixel = [&](int32_t i) {
+    if (dense) return input + i * in.c;
+    const int32_t oy = i / out.w;
+    const int32_t ox = i - oy * out.w;
+    return input +
+           ((oy * params.stride_h) * in.w + ox * params.stride_w) * in.c;
+  };
+  const int32_t offset = params.requant.input_offset;
+  const int32_t offset2 = PackPair(offset, offset);
+  int32_t i = 0;
+  for (; i + 2 <= pixels; i += 2) {
+    const Int8Row x[2] = {{in_pixel(i), offset, offset2},
+                          {in_pixel(i + 1), offset, offset2}};
+    int8_t* rows[2] = {output + i * out.c, output + (i + 1) * out.c};
+    PixelsAllChannels<Int8Row, 2>(params.requant, x, weights, bias, in.c, out.c,
+                                  rows);
+  }
+  if (i < pixels) {
+    const Int8Row x[1] = {{in_pixel(i), offset, offset2}};
+    int8_t* rows[1] = {output + i * out.c};
+    PixelsAllChannels<Int8Row, 1>(params.requant, x, weights, bias, in.c, out.c,
+                                  rows);
+  }
+}
+
+// Output pixel (oy, ox)'s receptive field as int16 (input + offset, 0 in the
+// padding) in OHWI order, whole groups of four reordered as PatchRow says. A
+// window inside the input is kernel_h contiguous runs; only border windows
+// check taps one by one.
+void Im2colPatch(const ConvParams& params, const Shape3& in,
+                 const int8_t* input, int32_t oy, int32_t ox, int32_t len,
+                 int16_t* patch) {
+  const int32_t y0 = oy * params.stride_h - params.pad_top;
+  const int32_t x0 = ox * params.stride_w - params.pad_left;
+  const int32_t grouped = len & ~3;
+  const int32_t offset = params.requant.input_offset;
+  // Within a whole group, lanes 1 and 2 swap: (x0, x1, x2, x3) is stored as
+  // (x0, x2, x1, x3).
+  const auto put = [&](int32_t j, int32_t v) {
+    const int32_t lane = j & 3;
+    patch[j < grouped && (lane == 1 || lane == 2) ? (j ^ 3) : j] =
+        static_cast<int16_t>(v);
+  };
+  if (y0 >= 0 && x0 >= 0 && y0 + params.kernel_h <= in.h &&
+      x0 + params.kernel_w <= in.w) {
+    const int32_t run = params.kernel_w * in.c;
+    for (int32_t ky = 0, j = 0; ky < params.kernel_h; ++ky) {
+      const int8_t* src = input + ((y0 + ky) * in.w + x0) * in.c;
+      for (int32_t i = 0; i < run; ++i, ++j) put(j, src[i] + offset);
+    }
+    return;
+  }
+  int32_t j = 0;
+  for (int32_t ky = 0; ky < params.kernel_h; ++ky) {
+    const int32_t y = y0 + ky;
+    for (int32_t kx = 0; kx < params.kernel_w; ++kx) {
+      const int32_t x = x0 + kx;
+      if (y < 0 || y >= in.h || x < 0 || x >= in.w) {
+        for (int32_t c = 0; c < in.c; ++c, ++j) put(j, 0);
+        continue;
+      }
+      const int8_t* src = input + (y * in.w + x) * in.c;
+      for (int32_t c = 0; c < in.c; ++c, ++j) put(j, src[c] + offset);
+    }
+  }
+}
+
+void Im2colConv(const ConvParams& params, const Shape3& in, const int8_t* input,
+                const int8_t* weights, const int32_t* bias, const Shape3& out,
+                int8_t* output, int8_t* scratch) {
+  const int32_t len = params.kernel_h * params.kernel_w * in.c;
+  int16_t* patches = reinterpret_cast<int16_t*>(scratch);
+  const int32_t pixels = out.h * out.w;
+  int32_t i = 0;
+  for (; i + 2 <= pixels; i += 2) {
+    Im2colPatch(params, in, input, i / out.w, i % out.w, len, patches);
+    Im2colPatch(params, in, input, (i + 1) / out.w, (i + 1) % out.w, len,
+                patches + len);
+    const PatchRow x[2] = {{patches}, {patches + len}};
+    int8_t* rows[2] = {output + i * out.c, output + (i + 1) * out.c};
+    PixelsAllChannels<PatchRow, 2>(params.requant, x, weights, bias, len, out.c,
+                                   rows);
+  }
+  if (i < pixels) {
+    Im2colPatch(params, in, input, i / out.w, i % out.w, len, patches);
+    const PatchRow x[1] = {{patches}};
+    int8_t* rows[1] = {output + i * out.c};
+    PixelsAllChannels<PatchRow, 1>(params.requant, x, weights, bias, len, out.c,
+                                   rows);
+  }
+}
+
+void Conv(const ConvParams& params, const Shape3& in, const int8_t* input,
+          const int8_t* weights, const int32_t* bias, const Shape3& out,
+          int8_t* output, int8_t* scratch) {
+  const bool offset_ok = OffsetFitsInt16(params.requant.input_offset);
+  const bool one_by_one = params.kernel_h == 1 && params.kernel_w == 1;
+  if (offset_ok && one_by_one && params.pad_top == 0 && params.pad_left == 0 &&
+      (out.h - 1) * params.stride_h < in.h &&
+      (out.w - 1) * params.stride_w < in.w) {
+    Pointwise(params, in, input, weights, bias, out, output);
+  } else if (offset_ok && !one_by_one) {
+    Im2colConv(params, in, input, weights, bias, out, output, scratch);
+  } else {
+    reference::Conv(params, in, input, weights, bias, out, output, scratch);
+  }
+}
+
+void FullyConnected(const RequantParams& rq, int32_t in_elements,
+                    const int8_t* input, const int8_t* weights,
+                    const int32_t* bias, int32_t out_elements, int8_t* output) {
+  if (!OffsetFitsInt16(rq.input_offset)) {
+    reference::FullyConnected(rq, in_elements, input, weights, bias,
+                              out_elements, output);
+    return;
+  }
+  const Int8Row x[1] = {
+      {input, rq.input_offset, PackPair(rq.input_offset, rq.input_offset)}};
+  int8_t* rows[1] = {output};
+  PixelsAllChannels<Int8Row, 1>(rq, x, weights, bias, in_elements, out_elements,
+                                rows);
+}
+
+// One depthwise channel from the padded plane, two outputs per step sharing
+// each weight load. K and S known at compile time unroll the taps; 0 means
+// "read them from the parameters".
+template <int32_t K, int32_t S>
+void DepthwiseChannel(const int8_t* plane, PlaneGeometry g, const int16_t* taps,
+                      int32_t acc0, const reference::ChannelRequant& rq,
+                      int8_t* dst, const ConvParams& p, const Shape3& out) {
+  const int32_t kh = K != 0 ? K : p.kernel_h;
+  const int32_t kw = K != 0 ? K : p.kernel_w;
+  const int32_t sw = S != 0 ? S : p.stride_w;
+  for (int32_t oy = 0; oy < out.h; ++oy) {
+    const int8_t* top = plane + oy * p.stride_h * g.w;
+    int8_t* out_row = dst + oy * out.w * out.c;
+    int32_t ox = 0;
+    for (; ox + 2 <= out.w; ox += 2) {
+      int32_t a0 = acc0;
+      int32_t a1 = acc0;
+      const int8_t* r = top + ox * sw;
+#pragma GCC unroll 7
+      for (int32_t ky = 0; ky < kh; ++ky, r += g.w) {
+        const int16_t* t = taps + ky * kw;
+#pragma GCC unroll 7
+        for (int32_t kx = 0; kx < kw; ++kx) {
+          a0 += r[kx] * t[kx];
+          a1 += r[kx + sw] * t[kx];
+        }
+      }
+      out_row[ox * out.c] = rq.Apply(a0);
+      out_row[(ox + 1) * out.c] = rq.Apply(a1);
+    }
+    if (ox < out.w) {
+      int32_t a0 = acc0;
+      const int8_t* r = top + ox * sw;
+      for (int32_t ky = 0; ky < kh; ++ky, r += g.w) {
+        for (int32_t kx = 0; kx < kw; ++kx) a0 += r[kx] * taps[ky * kw + kx];
+      }
+      out_row[ox * out.c] = rq.Apply(a0);
+    }
+  }
+}
+
+// One kernel row's taps packed for RowPairS1: w02 = (w0, w2), w13 = (w1, w3),
+// w46 = (w4, w6), w5 = (w5, 0); taps past the kernel width are 0.
+struct PackedRow {
+  int32_t w02, w13, w46, w5;
+};
+
+// Adds one kernel row to two stride-1 neighbours: a0 += sum r[k] w[k] and
+// a1 += sum r[k + 1] w[k] for k < K. SMLAD takes the pairs whose operands
+// sit in matching lanes (even bytes with even taps, odd with odd); the
+// single-lane SMLAxy take the rest. Reads r[0 .. K], which is inside the
+// window of the second output.
+template <int32_t K>
+inline void RowPairS1(const int8_t* r, const PackedRow& w, int32_t* a0,
+                      int32_t* a1) {
+  const uint32_t x = Load4(r);
+  const int32_t e = EvenBytes(x);       // (r0, r2)
+  const int32_t o = OddBytes(x);        // (r1, r3)
+  int32_t s0 = __smlad(e, w.w02, *a0);  // r0 w0 + r2 w2
+  int32_t s1 = __smlad(o, w.w02, *a1);  // r1 w0 + r3 w2
+  s1 = __smlatb(e, w.w13, s1);          // r2 w1
+  if constexpr (K == 3) {
+    s0 = __smlabb(o, w.w13, s0);  // r1 w1
+  } else {
+    s0 = __smlad(o, w.w13, s0);  // r1 w1 + r3 w3
+  }
+  if constexpr (K == 5) {
+    const int32_t r4 = r[4];
+    const int32_t r5 = r[5];
+    s0 = __smlabb(r4, w.w46, s0);  // r4 w4
+    s1 = __smlabt(r4, w.w13, s1);  // r4 w3
+    s1 = __smlabb(r5, w.w46, s1);  // r5 w4
+  } else if constexpr (K == 7) {
+    const uint32_t y = Load4(r + 4);
+    const int32_t e2 = EvenBytes(y);  // (r4, r6)
+    const int32_t o2 = OddBytes(y);   // (r5, r7)
+    s0 = __smlad(e2, w.w46, s0);      // r4 w4 + r6 w6
+    s0 = __smlabb(o2, w.w5, s0);      // r5 w5
+    s1 = __smlabt(e2, w.w13, s1);     // r4 w3
+    s1 = __smlad(o2, w.w46, s1);      // r5 w4 + r7 w6
+    s1 = __smlatb(e2, w.w5, s1);      // r6 w5
+  }
+  *a0 = s0;
+  *a1 = s1;
+}
+
+// Stride-1 KxK depthwise channel with RowPairS1, two outputs per step.
+template <int32_t K>
+void DepthwiseChannelS1(const int8_t* plane, PlaneGeometry g,
+                        const int16_t* taps, int32_t acc0,
+                        const reference::ChannelRequant& rq, int8_t* dst,
+                        const ConvParams& /*p*/, const Shape3& out) {
+  PackedRow rows[K];
+  for (int32_t ky = 0; ky < K; ++ky) {
+    int32_t t[8] = {};
+    for (int32_t kx = 0; kx < K; ++kx) t[kx] = taps[ky * K + kx];
+    rows[ky] = {PackPair(t[0], t[2]), PackPair(t[1], t[3]),
+                PackPair(t[4], t[6]), PackPair(t[5], 0)};
+  }
+  for (int32_t oy = 0; oy < out.h; ++oy) {
+    const int8_t* top = plane + oy * g.w;
+    int8_t* out_row = dst + oy * out.w * out.c;
+    int32_t ox = 0;
+    for (; ox + 2 <= out.w; ox += 2) {
+      int32_t a0 = acc0;
+      int32_t a1 = acc0;
+#pragma GCC unroll 7
+      for (int32_t ky = 0; ky < K; ++ky) {
+        RowPairS1<K>(top + ky * g.w + ox, rows[ky], &a0, &a1);
+      }
+      out_row[ox * out.c] = rq.Apply(a0);
+      out_row[(ox + 1) * out.c] = rq.Apply(a1);
+    }
+    if (ox < out.w) {
+      int32_t a0 = acc0;
+      const int8_t* r = top + ox;
+      for (int32_t ky = 0; ky < K; ++ky, r += g.w) {
+        for (int32_t kx = 0; kx < K; ++kx) a0 += r[kx] * taps[ky * K + kx];
+      }
+      out_row[ox * out.c] = rq.Apply(a0);
+    }
+  }
+}
+
+using ChannelFn = void (*)(const int8_t*, PlaneGeometry, const int16_t*,
+                           int32_t, const reference::ChannelRequant&, int8_t*,
+                           const ConvParams&, const Shape3&);
+
+ChannelFn PickChannelFn(const ConvParams& p) {
+  if (p.kernel_h != p.kernel_w || p.stride_h != p.stride_w) {
+    return DepthwiseChannel<0, 0>;
+  }
+  const bool s1 = p.stride_w == 1;
+  const bool s2 = p.stride_w == 2;
+  switch (p.kernel_w) {
+    case 3:
+      return s1   ? DepthwiseChannelS1<3>
+             : s2 ? DepthwiseChannel<3, 2>
+                  : DepthwiseChannel<3, 0>;
+    case 5:
+      return s1   ? DepthwiseChannelS1<5>
+             : s2 ? DepthwiseChannel<5, 2>
+                  : DepthwiseChannel<5, 0>;
+    case 7:
+      return s1   ? DepthwiseChannelS1<7>
+             : s2 ? DepthwiseChannel<7, 2>
+                  : DepthwiseChannel<7, 0>;
+    default:
+      return DepthwiseChannel<0, 0>;
+  }
+}
+
+void Depthwise(const ConvParams& params, const Shape3& in, const int8_t* input,
+               const int8_t* weights, const int32_t* bias, const Shape3& out,
+               int8_t* output, int8_t* scratch) {
+  if (!PlaneDepthwiseApplies(params, in, out)) {
+    reference::Depthwise(params, in, input, weights, bias, out, output,
+                         scratch);
+    return;
+  }
+  const ChannelFn fn = PickChannelFn(params);
+  RunPlaneDepthwise(
+      params, in, input, weights, bias, out, output, scratch,
+      [&](const int8_t* plane, PlaneGeometry g, const int16_t* taps,
+          int32_t acc0, reference::ChannelRequant rq,
+          int8_t* dst) { fn(plane, g, taps, acc0, rq, dst, params, out); });
+}
+
+constexpr KernelSet kArmDspSet = {
+    "cortex-m-dsp",         Conv,          Depthwise, reference::Add,
+    reference::AveragePool, FullyConnected};
+
+}  // namespace
+
+const KernelSet& ArmDspKernels() { return kArmDspSet; }
+
+}  // namespace mcunas::engine::optimized
+
+#endif  // defined(__ARM_FEATURE_DSP)
