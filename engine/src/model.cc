@@ -491,6 +491,17 @@ Status Validator::CheckOp(uint16_t index) const {
   if ((op.flags & ~kOpFlagInPlace) != 0) {
     return Fail(Status::kBadEnum, "op flags", index, op.flags);
   }
+  // Slots an op does not use must say so: tools walk every slot.
+  const int used_slots =
+      op.type == static_cast<uint8_t>(OpType::kAveragePool2D) ? 1
+      : op.type == static_cast<uint8_t>(OpType::kAdd)         ? 2
+                                                               : 3;
+  for (int slot = used_slots; slot < 3; ++slot) {
+    if (op.inputs[slot] != kNoTensor) {
+      return Fail(Status::kBadTensorRef, "unused input slot is not empty",
+                  index, op.inputs[slot]);
+    }
+  }
   Status s = CheckOutput(index, op);
   if (s != Status::kOk) return s;
   switch (static_cast<OpType>(op.type)) {

@@ -147,6 +147,14 @@ TEST(ModelLoadTest, NamesTheBrokenRecord) {
   }
   {
     Blob b(bytes);
+    b.op(8).inputs[2] = 500;  // the average pool has one input
+    b.Restamp();
+    const Diagnostic d = b.Load();
+    EXPECT_EQ(d.status, Status::kBadTensorRef);
+    EXPECT_EQ(d.index, 8);
+  }
+  {
+    Blob b(bytes);
     b.tensor(1).dims[0] = 60000;  // weights of the stem: bytes no longer match
     b.Restamp();
     EXPECT_EQ(b.Load().status, Status::kBadShape);
