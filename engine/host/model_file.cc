@@ -93,17 +93,41 @@ absl::Status ValidatePlan(const Model& model) {
       ranges.push_back({op.scratch_offset, op.scratch_bytes, {i, i}, -1});
     }
   }
-  const auto in_place_pair = [&](const LiveRange& a, const LiveRange& b) {
-    if (a.tensor < 0 || b.tensor < 0) return false;
-    for (int32_t i = 0; i < n_ops; ++i) {
-      const OpRecord& op = model.op(static_cast<uint16_t>(i));
-      if ((op.flags & kOpFlagInPlace) == 0) continue;
-      if ((op.inputs[0] == a.tensor && op.output == b.tensor) ||
-          (op.inputs[0] == b.tensor && op.output == a.tensor)) {
-        return true;
-      }
+  // Tensors joined by in-place ops (an in-place depthwise or a reshape
+  // alias) are one buffer: they may share bytes while live.
+  std::vector<int32_t> group(model.tensor_count());
+  for (size_t t = 0; t < group.size(); ++t) group[t] = static_cast<int32_t>(t);
+  const auto root = [&](int32_t t) {
+    while (group[t] != t) t = group[t] = group[group[t]];
+    return t;
+  };
+  for (int32_t i = 0; i < n_ops; ++i) {
+    const OpRecord& op = model.op(static_cast<uint16_t>(i));
+    if ((op.flags & kOpFlagInPlace) != 0) {
+      group[root(op.output)] = root(op.inputs[0]);
     }
-    return false;
+  }
+  // An in-place depthwise overwrites its input's bytes: nothing else in its
+  // group that already held a value may be read after it.
+  for (int32_t i = 0; i < n_ops; ++i) {
+    const OpRecord& op = model.op(static_cast<uint16_t>(i));
+    if ((op.flags & kOpFlagInPlace) == 0 ||
+        op.type != static_cast<uint8_t>(OpType::kDepthwiseConv2D)) {
+      continue;
+    }
+    for (uint16_t t = 0; t < model.tensor_count(); ++t) {
+      if (t == op.output || root(t) != root(op.output) ||
+          !lifetimes[t].used() || lifetimes[t].first > i ||
+          lifetimes[t].last <= i) {
+        continue;
+      }
+      return absl::InvalidArgumentError(absl::StrCat(
+          "invalid model: in-place op ", i, " overwrites tensor ", t,
+          ", which is read until op ", lifetimes[t].last));
+    }
+  }
+  const auto in_place_pair = [&](const LiveRange& a, const LiveRange& b) {
+    return a.tensor >= 0 && b.tensor >= 0 && root(a.tensor) == root(b.tensor);
   };
   for (size_t i = 0; i < ranges.size(); ++i) {
     for (size_t j = i + 1; j < ranges.size(); ++j) {

@@ -55,10 +55,17 @@ OpCost CostOf(const Model& model, const std::vector<Lifetime>& lifetimes,
       break;
     case OpType::kAdd:
     case OpType::kAveragePool2D:
-      break;  // no multiplies; by convention not counted as MACs
+    case OpType::kReshape:
+    case OpType::kSoftmax:
+    case OpType::kMean:
+    case OpType::kQuantize:
+    case OpType::kTranspose:
+    case OpType::kPad:
+      break;  // no weights; by convention not counted as MACs
   }
-  if (op.type != static_cast<uint8_t>(OpType::kAdd) &&
-      op.type != static_cast<uint8_t>(OpType::kAveragePool2D)) {
+  if (op.type == static_cast<uint8_t>(OpType::kConv2D) ||
+      op.type == static_cast<uint8_t>(OpType::kDepthwiseConv2D) ||
+      op.type == static_cast<uint8_t>(OpType::kFullyConnected)) {
     cost.params = ConstantElements(model, op.inputs[1]) +
                   ConstantElements(model, op.inputs[2]);
   }

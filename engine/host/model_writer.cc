@@ -4,30 +4,28 @@
 //    wrong.
 // 2. Derive each op's fixed-point parameters the way TFLite Micro's Prepare
 //    does, so imported .tflite models requantise bit-exactly.
-// 3. Plan the arena: one buffer per activation (in-place depthwise outputs
-//    share their input's buffer) plus one per op scratch, lifetimes from the
-//    op order, placed by the greedy (or linear) planner.
-// 4. Lay out header | tensors | ops | data and stamp the CRC.
+// 3. Lay the model out from its shapes (PlanModelLayout, shared with the
+//    search space): in-place depthwise, the arena plan, where each table,
+//    constant and params block goes.
+// 4. Write header | tensors | ops | data there and stamp the CRC.
 #include "mcunas/engine/host/model_writer.h"
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "mcunas/common/status_macros.h"
+#include "mcunas/engine/host/model_layout.h"
 #include "mcunas/engine/kernels.h"
-#include "mcunas/engine/memory_planner.h"
 #include "mcunas/engine/model.h"
+#include "op_params.h"
 
 namespace mcunas::engine {
 namespace {
-
-constexpr uint32_t Align(uint64_t value, uint32_t alignment) {
-  return static_cast<uint32_t>((value + alignment - 1) / alignment * alignment);
-}
 
 absl::Status OpError(size_t index, const QuantOp& op,
                      const std::string& message) {
@@ -123,9 +121,7 @@ class Writer {
   absl::StatusOr<OpPlan> PlanOp(size_t index, const QuantOp& op);
   absl::Status PerChannelParams(size_t index, const QuantOp& op,
                                 OpPlan* plan);
-  absl::Status PlanArena(std::vector<OpPlan>* ops,
-                         std::vector<uint32_t>* tensor_offsets,
-                         uint32_t* arena_bytes);
+  LayoutGraph Layout(const std::vector<OpPlan>& ops) const;
 
   const QuantGraph& graph_;
   const WriteOptions& options_;
@@ -164,7 +160,12 @@ absl::Status Writer::CheckConstant(size_t index, const QuantOp& op, int32_t t,
 
 absl::Status Writer::CheckOp(size_t index, const QuantOp& op) {
   const size_t want_inputs =
-      op.type == OpType::kAdd ? 2 : op.type == OpType::kAveragePool2D ? 1 : 3;
+      op.type == OpType::kAdd                    ? 2
+      : op.type == OpType::kConv2D ||
+              op.type == OpType::kDepthwiseConv2D ||
+              op.type == OpType::kFullyConnected
+          ? 3
+          : 1;
   if (op.inputs.size() != want_inputs) {
     return OpError(index, op, absl::StrCat("has ", op.inputs.size(),
                                            " inputs, wants ", want_inputs));
@@ -196,6 +197,27 @@ absl::Status Writer::CheckOp(size_t index, const QuantOp& op) {
         return OpError(index, op, absl::StrCat("weights '", w.name,
                                                "' have scale ", s));
       }
+    }
+    // The loader refuses an op whose int32 accumulator could overflow
+    // (taps * 128 * 255 + |bias|); refuse it here, by name.
+    const uint64_t taps =
+        op.type == OpType::kFullyConnected
+            ? Elements(graph_.tensors[op.inputs[0]])
+            : static_cast<uint64_t>(op.kernel_h) * op.kernel_w *
+                  (op.type == OpType::kConv2D
+                       ? ToShape3(graph_.tensors[op.inputs[0]]).c
+                       : 1);
+    uint64_t largest_bias = 0;
+    if (op.inputs[2] >= 0) {
+      for (int32_t b : graph_.tensors[op.inputs[2]].int32_data) {
+        largest_bias = std::max<uint64_t>(
+            largest_bias, static_cast<uint64_t>(std::abs(int64_t{b})));
+      }
+    }
+    if (taps * 128 * 255 + largest_bias > std::numeric_limits<int32_t>::max()) {
+      return OpError(index, op,
+                     absl::StrCat("int32 accumulator could overflow (", taps,
+                                  " taps, bias up to ", largest_bias, ")"));
     }
   }
   if (op.kernel_h < 1 || op.kernel_w < 1 || op.kernel_h > 255 ||
@@ -245,6 +267,18 @@ absl::Status Writer::CheckGraph() {
   };
   MCUNAS_RETURN_IF_ERROR(check_io(graph_.inputs, "input"));
   MCUNAS_RETURN_IF_ERROR(check_io(graph_.outputs, "output"));
+  // The loader rejects an output nothing writes; say so here, by name.
+  for (int32_t t : graph_.outputs) {
+    const bool written =
+        std::count(graph_.inputs.begin(), graph_.inputs.end(), t) > 0 ||
+        std::any_of(graph_.ops.begin(), graph_.ops.end(),
+                    [t](const QuantOp& op) { return op.output == t; });
+    if (!written) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("graph output ", t, " '", graph_.tensors[t].name,
+                       "' is never written by an op"));
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -320,10 +354,7 @@ absl::StatusOr<OpPlan> Writer::PlanOp(size_t index, const QuantOp& op) {
       p.pad_top = op.pad_top;
       p.pad_left = op.pad_left;
       p.depth_multiplier = op.depth_multiplier;
-      r.scratch_bytes =
-          op.type == OpType::kConv2D
-              ? ConvScratchBytes(p, ToShape3(in), ToShape3(out))
-              : DepthwiseScratchBytes(p, ToShape3(in), ToShape3(out));
+      r.scratch_bytes = OpScratchBytes(op.type, p, ToShape3(in), ToShape3(out));
       break;
     }
     case OpType::kFullyConnected:
@@ -360,129 +391,45 @@ absl::StatusOr<OpPlan> Writer::PlanOp(size_t index, const QuantOp& op) {
                        "zero point");
       }
       break;
+    case OpType::kReshape:
+    case OpType::kSoftmax:
+    case OpType::kMean:
+    case OpType::kQuantize:
+    case OpType::kTranspose:
+    case OpType::kPad: {
+      const absl::Status s = PlanInteropOp(graph_, op, &plan.params);
+      if (!s.ok()) return OpError(index, op, std::string(s.message()));
+      break;
+    }
   }
   return plan;
 }
 
-absl::Status Writer::PlanArena(std::vector<OpPlan>* ops,
-                               std::vector<uint32_t>* tensor_offsets,
-                               uint32_t* arena_bytes) {
-  const size_t n_tensors = graph_.tensors.size();
-  const uint16_t last_op = static_cast<uint16_t>(graph_.ops.size() - 1);
-  // Lifetimes per activation tensor; -1 = not live.
-  std::vector<int32_t> first(n_tensors, -1), last(n_tensors, -1);
-  for (int32_t t : graph_.inputs) first[t] = 0;
+LayoutGraph Writer::Layout(const std::vector<OpPlan>& ops) const {
+  LayoutGraph g;
+  g.tensors.resize(graph_.tensors.size());
+  for (size_t t = 0; t < graph_.tensors.size(); ++t) {
+    const QuantTensor& tensor = graph_.tensors[t];
+    g.tensors[t].bytes = static_cast<uint32_t>(
+        Elements(tensor) * (tensor.type == TensorType::kInt32 ? 4 : 1));
+    g.tensors[t].constant = tensor.constant;
+  }
+  g.ops.resize(graph_.ops.size());
   for (size_t i = 0; i < graph_.ops.size(); ++i) {
     const QuantOp& op = graph_.ops[i];
-    if (first[op.output] < 0) first[op.output] = static_cast<int32_t>(i);
-    if (last[op.output] < static_cast<int32_t>(i)) {
-      last[op.output] = static_cast<int32_t>(i);
+    LayoutOp& l = g.ops[i];
+    l.type = op.type;
+    l.depth_multiplier = op.depth_multiplier;
+    for (size_t k = 0; k < op.inputs.size() && k < 3; ++k) {
+      l.inputs[k] = op.inputs[k];
     }
-    for (int32_t t : op.inputs) {
-      if (t >= 0 && !graph_.tensors[t].constant) {
-        last[t] = std::max(last[t], static_cast<int32_t>(i));
-      }
-    }
+    l.output = op.output;
+    l.scratch_bytes = ops[i].record.scratch_bytes;
+    l.params_bytes = static_cast<uint32_t>(ops[i].params.size());
   }
-  for (int32_t t : graph_.outputs) last[t] = last_op;
-
-  // In-place depthwise: the output joins its input's buffer, when the input
-  // dies at this op and is not a model input (the caller wrote it) or output.
-  std::vector<int32_t> buffer_of(n_tensors, -1);
-  std::vector<uint32_t> buffer_bytes;
-  std::vector<uint16_t> buffer_first, buffer_last;
-  const auto is_io = [&](int32_t t) {
-    return std::count(graph_.inputs.begin(), graph_.inputs.end(), t) > 0 ||
-           std::count(graph_.outputs.begin(), graph_.outputs.end(), t) > 0;
-  };
-  const auto new_buffer = [&](uint32_t bytes, int32_t from, int32_t to) {
-    buffer_bytes.push_back(Align(bytes, kArenaAlignment));
-    buffer_first.push_back(static_cast<uint16_t>(from));
-    buffer_last.push_back(static_cast<uint16_t>(to));
-    return static_cast<int32_t>(buffer_bytes.size() - 1);
-  };
-  for (int32_t t : graph_.inputs) {
-    if (buffer_of[t] < 0) {
-      buffer_of[t] = new_buffer(static_cast<uint32_t>(Elements(
-                                    graph_.tensors[t])),
-                                first[t], std::max(last[t], 0));
-    }
-  }
-  std::vector<int32_t> scratch_buffer(graph_.ops.size(), -1);
-  for (size_t i = 0; i < graph_.ops.size(); ++i) {
-    const QuantOp& op = graph_.ops[i];
-    for (int32_t t : op.inputs) {
-      if (t >= 0 && !graph_.tensors[t].constant && buffer_of[t] < 0) {
-        return OpError(i, op,
-                       absl::StrCat("reads tensor ", t, " '",
-                                    graph_.tensors[t].name,
-                                    "' before any op writes it"));
-      }
-    }
-    OpRecord& r = (*ops)[i].record;
-    const int32_t out = op.output;
-    const int32_t in = op.inputs[0];
-    const uint32_t out_bytes =
-        static_cast<uint32_t>(Elements(graph_.tensors[out]));
-    const bool in_place =
-        options_.in_place_depthwise && op.type == OpType::kDepthwiseConv2D &&
-        op.depth_multiplier == 1 && !is_io(in) &&
-        last[in] == static_cast<int32_t>(i) && buffer_of[in] >= 0 &&
-        out_bytes <= Elements(graph_.tensors[in]);
-    if (buffer_of[out] >= 0) {
-      return OpError(i, op, "writes a tensor that already has a value");
-    }
-    if (in_place) {
-      buffer_of[out] = buffer_of[in];
-      buffer_last[buffer_of[in]] = static_cast<uint16_t>(last[out]);
-      r.flags |= kOpFlagInPlace;
-    } else {
-      buffer_of[out] = new_buffer(out_bytes, first[out], last[out]);
-    }
-    if (r.scratch_bytes > 0) {
-      scratch_buffer[i] = new_buffer(r.scratch_bytes, static_cast<int32_t>(i),
-                                     static_cast<int32_t>(i));
-    }
-  }
-  const uint16_t count = static_cast<uint16_t>(buffer_bytes.size());
-  std::vector<uint32_t> scratch;
-  std::vector<uint32_t> offsets(count);
-  uint32_t peak = 0;
-  const auto run = [&](MemoryPlanner& planner) -> absl::Status {
-    for (uint16_t b = 0; b < count; ++b) {
-      if (planner.AddBuffer(buffer_bytes[b], buffer_first[b],
-                            buffer_last[b]) != Status::kOk) {
-        return absl::InternalError("memory planner rejected a buffer");
-      }
-    }
-    if (planner.Plan() != Status::kOk) {
-      return absl::ResourceExhaustedError("memory planner failed");
-    }
-    for (uint16_t b = 0; b < count; ++b) offsets[b] = planner.OffsetOf(b);
-    peak = planner.PeakBytes();
-    return absl::OkStatus();
-  };
-  if (options_.planner == PlannerKind::kGreedy) {
-    scratch.resize(GreedyPlanner::ScratchBytesFor(count) / 4 + 1);
-    GreedyPlanner planner(scratch.data(), scratch.size() * 4);
-    MCUNAS_RETURN_IF_ERROR(run(planner));
-  } else {
-    scratch.resize(LinearPlanner::ScratchBytesFor(count) / 4 + 1);
-    LinearPlanner planner(scratch.data(), scratch.size() * 4);
-    MCUNAS_RETURN_IF_ERROR(run(planner));
-  }
-
-  tensor_offsets->assign(n_tensors, 0);
-  for (size_t t = 0; t < n_tensors; ++t) {
-    if (buffer_of[t] >= 0) (*tensor_offsets)[t] = offsets[buffer_of[t]];
-  }
-  for (size_t i = 0; i < graph_.ops.size(); ++i) {
-    if (scratch_buffer[i] >= 0) {
-      (*ops)[i].record.scratch_offset = offsets[scratch_buffer[i]];
-    }
-  }
-  *arena_bytes = Align(peak, kArenaAlignment);
-  return absl::OkStatus();
+  g.inputs = graph_.inputs;
+  g.outputs = graph_.outputs;
+  return g;
 }
 
 absl::StatusOr<std::vector<uint8_t>> Writer::Write() {
@@ -491,21 +438,24 @@ absl::StatusOr<std::vector<uint8_t>> Writer::Write() {
   ops.reserve(graph_.ops.size());
   for (size_t i = 0; i < graph_.ops.size(); ++i) {
     MCUNAS_ASSIGN_OR_RETURN(OpPlan plan, PlanOp(i, graph_.ops[i]));
+    // The search space sizes params with OpParamsBytes; keep them one rule.
+    const QuantOp& op = graph_.ops[i];
+    const std::optional<uint32_t> params_bytes =
+        OpParamsBytes(op.type, ToShape3(graph_.tensors[op.output]).c);
+    if (params_bytes && plan.params.size() != *params_bytes) {
+      return absl::InternalError(
+          absl::StrCat("op ", i, ": params size disagrees with OpParamsBytes"));
+    }
     ops.push_back(std::move(plan));
   }
-  std::vector<uint32_t> arena_offsets;
-  uint32_t arena_bytes = 0;
-  MCUNAS_RETURN_IF_ERROR(PlanArena(&ops, &arena_offsets, &arena_bytes));
+  MCUNAS_ASSIGN_OR_RETURN(const ModelLayout layout,
+                          PlanModelLayout(Layout(ops), options_));
+  if (layout.total_bytes > std::numeric_limits<uint32_t>::max()) {
+    return absl::InvalidArgumentError("model larger than 4 GiB");
+  }
 
-  // Data section: constants, then op params, each 16-byte aligned.
-  std::vector<uint8_t> data;
-  const auto append = [&](const void* bytes, size_t size) {
-    data.resize(Align(data.size(), kBlobAlignment));
-    const uint32_t at = static_cast<uint32_t>(data.size());
-    data.resize(at + size);
-    if (size > 0) std::memcpy(data.data() + at, bytes, size);
-    return at;
-  };
+  std::vector<uint8_t> blob(layout.total_bytes, 0);
+  uint8_t* data = blob.data() + layout.data_offset;
   std::vector<TensorRecord> tensors(graph_.tensors.size());
   for (size_t i = 0; i < graph_.tensors.size(); ++i) {
     const QuantTensor& t = graph_.tensors[i];
@@ -525,20 +475,26 @@ absl::StatusOr<std::vector<uint8_t>> Writer::Write() {
     }
     r.bytes = static_cast<uint32_t>(Elements(t) *
                                     (t.type == TensorType::kInt32 ? 4 : 1));
+    r.offset = layout.tensor_offsets[i];
     if (t.constant) {
-      r.offset = t.type == TensorType::kInt32
-                     ? append(t.int32_data.data(), t.int32_data.size() * 4)
-                     : append(t.int8_data.data(), t.int8_data.size());
-    } else {
-      r.offset = arena_offsets[i];
+      if (t.type == TensorType::kInt32) {
+        std::memcpy(data + r.offset, t.int32_data.data(), r.bytes);
+      } else {
+        std::memcpy(data + r.offset, t.int8_data.data(), r.bytes);
+      }
     }
   }
-  for (OpPlan& op : ops) {
-    op.record.params_bytes = static_cast<uint32_t>(op.params.size());
-    op.record.params_offset =
-        op.params.empty() ? 0 : append(op.params.data(), op.params.size());
+  for (size_t i = 0; i < ops.size(); ++i) {
+    OpRecord& r = ops[i].record;
+    if (layout.in_place[i]) r.flags |= kOpFlagInPlace;
+    r.scratch_offset = layout.scratch_offsets[i];
+    r.params_bytes = static_cast<uint32_t>(ops[i].params.size());
+    r.params_offset = layout.params_offsets[i];
+    if (!ops[i].params.empty()) {
+      std::memcpy(data + r.params_offset, ops[i].params.data(),
+                  ops[i].params.size());
+    }
   }
-  data.resize(Align(data.size(), kBlobAlignment));
 
   ModelHeader h{};
   h.magic = kModelMagic;
@@ -548,20 +504,12 @@ absl::StatusOr<std::vector<uint8_t>> Writer::Write() {
   h.op_record_bytes = sizeof(OpRecord);
   h.tensor_count = static_cast<uint16_t>(tensors.size());
   h.op_count = static_cast<uint16_t>(ops.size());
-  h.tensor_table_offset = sizeof(ModelHeader);
-  h.op_table_offset = Align(h.tensor_table_offset +
-                                uint64_t{h.tensor_count} * sizeof(TensorRecord),
-                            kBlobAlignment);
-  h.data_offset = Align(
-      h.op_table_offset + uint64_t{h.op_count} * sizeof(OpRecord),
-      kBlobAlignment);
-  h.data_bytes = static_cast<uint32_t>(data.size());
-  const uint64_t total = uint64_t{h.data_offset} + data.size();
-  if (total > std::numeric_limits<uint32_t>::max()) {
-    return absl::InvalidArgumentError("model larger than 4 GiB");
-  }
-  h.total_bytes = static_cast<uint32_t>(total);
-  h.arena_bytes = arena_bytes;
+  h.tensor_table_offset = layout.tensor_table_offset;
+  h.op_table_offset = layout.op_table_offset;
+  h.data_offset = layout.data_offset;
+  h.data_bytes = layout.data_bytes;
+  h.total_bytes = static_cast<uint32_t>(layout.total_bytes);
+  h.arena_bytes = layout.arena_bytes;
   h.input_count = static_cast<uint16_t>(graph_.inputs.size());
   h.output_count = static_cast<uint16_t>(graph_.outputs.size());
   for (uint32_t i = 0; i < kMaxModelIo; ++i) {
@@ -573,15 +521,11 @@ absl::StatusOr<std::vector<uint8_t>> Writer::Write() {
                        : kNoTensor;
   }
 
-  std::vector<uint8_t> blob(h.total_bytes, 0);
   std::memcpy(blob.data() + h.tensor_table_offset, tensors.data(),
               tensors.size() * sizeof(TensorRecord));
   for (size_t i = 0; i < ops.size(); ++i) {
     std::memcpy(blob.data() + h.op_table_offset + i * sizeof(OpRecord),
                 &ops[i].record, sizeof(OpRecord));
-  }
-  if (!data.empty()) {
-    std::memcpy(blob.data() + h.data_offset, data.data(), data.size());
   }
   h.crc32 = Crc32(blob.data() + sizeof(ModelHeader),
                   h.total_bytes - sizeof(ModelHeader));
@@ -622,8 +566,13 @@ void ActivationRange(Activation activation, float scale, int32_t zero_point,
                      int8_t* act_min, int8_t* act_max) {
   // TFLite's CalculateActivationRangeQuantizedImpl: f / scale in float,
   // rounded half away from zero.
+  // Saturated before the cast (TFLite's cast of an out-of-range float is
+  // undefined); results beyond int8 are clamped below anyway.
   const auto quantize = [&](float f) {
-    return zero_point + static_cast<int32_t>(std::round(f / scale));
+    const float q = std::round(f / scale);
+    const float limit = 1 << 30;
+    return zero_point +
+           static_cast<int32_t>(q > limit ? limit : q < -limit ? -limit : q);
   };
   int32_t lo = -128, hi = 127;
   if (activation == Activation::kRelu) {

@@ -89,6 +89,17 @@ TEST(WriteModelTest, RejectsInconsistentGraphsNamingTheOp) {
     g.ops.clear();
     EXPECT_FALSE(WriteModel(g).ok());
   }
+  {
+    // An output nothing writes: the loader would reject the blob.
+    QuantGraph g = good;
+    g.outputs = {g.ops[2].inputs[0]};
+    g.ops.resize(1);
+    auto blob = WriteModel(g);
+    ASSERT_FALSE(blob.ok());
+    EXPECT_NE(blob.status().message().find("is never written by an op"),
+              std::string::npos)
+        << blob.status();
+  }
 }
 
 TEST(WriteModelTest, DepthwiseRunsInPlaceAndSavesArena) {

@@ -1,6 +1,7 @@
 #include "mcunas/engine/interpreter.h"
 
 #include <stdint.h>
+#include <string.h>
 
 namespace mcunas::engine {
 namespace {
@@ -150,6 +151,61 @@ Status Interpreter::InvokeOp(uint16_t index) {
       r.shift = multiplier + out_c;
       kernels_.fully_connected(r, static_cast<int32_t>(in.bytes), input,
                                weights(), bias(), out_c, output);
+      break;
+    }
+    case OpType::kReshape:
+      // In place it is an alias and costs nothing; otherwise the loader
+      // proved the two ranges disjoint.
+      if (output != input) memcpy(output, input, out.bytes);
+      break;
+    case OpType::kSoftmax: {
+      const SoftmaxParams& sp = *reinterpret_cast<const SoftmaxParams*>(params);
+      SoftmaxQuantParams p;
+      p.input_multiplier = sp.input_multiplier;
+      p.input_left_shift = sp.input_left_shift;
+      p.diff_min = sp.diff_min;
+      const int32_t depth = in.dims[in.rank - 1];
+      kernels_.softmax(p, static_cast<int32_t>(in.bytes) / depth, depth, input,
+                       output);
+      break;
+    }
+    case OpType::kMean: {
+      const MeanParams& mp = *reinterpret_cast<const MeanParams*>(params);
+      MeanQuantParams p;
+      p.requantize = mp.mode == kMeanRequantize;
+      p.input_offset = -in.zero_point;
+      p.output_offset = out.zero_point;
+      p.multiplier = mp.multiplier;
+      p.shift = mp.shift;
+      kernels_.mean(p, ActivationShape(in), input, output);
+      break;
+    }
+    case OpType::kQuantize: {
+      const RequantizeParams& rp =
+          *reinterpret_cast<const RequantizeParams*>(params);
+      RequantizeQuantParams p;
+      p.input_offset = -in.zero_point;
+      p.output_offset = out.zero_point;
+      p.multiplier = rp.multiplier;
+      p.shift = rp.shift;
+      kernels_.requantize(p, static_cast<int32_t>(out.bytes), input, output);
+      break;
+    }
+    case OpType::kTranspose: {
+      const TransposeParams& tp =
+          *reinterpret_cast<const TransposeParams*>(params);
+      const int32_t in_dims[4] = {in.dims[0], in.dims[1], in.dims[2],
+                                  in.dims[3]};
+      kernels_.transpose(in_dims, tp.perm, input, output);
+      break;
+    }
+    case OpType::kPad: {
+      PadQuantParams p;
+      p.pad_top = op.pad_top;
+      p.pad_left = op.pad_left;
+      p.value = static_cast<int8_t>(out.zero_point);
+      kernels_.pad(p, ActivationShape(in), input, ActivationShape(out),
+                   output);
       break;
     }
   }

@@ -9,12 +9,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model_validator.h"
+
 namespace mcunas::engine {
-namespace {
+namespace internal {
 
 Status Fail(Diagnostic* diagnostic, Status status, const char* what,
-            int32_t index = -1, uint32_t value = 0, uint32_t limit = 0,
-            const char* scope = "model") {
+            int32_t index, uint32_t value, uint32_t limit, const char* scope) {
   if (diagnostic != nullptr) {
     diagnostic->status = status;
     diagnostic->what = what;
@@ -24,63 +25,6 @@ Status Fail(Diagnostic* diagnostic, Status status, const char* what,
     diagnostic->limit = limit;
   }
   return status;
-}
-
-bool InRange(uint64_t offset, uint64_t bytes, uint64_t limit) {
-  return offset <= limit && bytes <= limit - offset;
-}
-
-// Everything the op checks need, gathered once.
-class Validator {
- public:
-  Validator(const ModelHeader& header, const TensorRecord* tensors,
-            const OpRecord* ops, const uint8_t* data, Diagnostic* diagnostic)
-      : header_(header),
-        tensors_(tensors),
-        ops_(ops),
-        data_(data),
-        diagnostic_(diagnostic) {}
-
-  Status CheckTensors() const;
-  Status CheckIo() const;
-  Status CheckOps() const;
-
- private:
-  Status CheckOp(uint16_t index) const;
-  Status CheckConvLike(uint16_t index, const OpRecord& op) const;
-  Status CheckAdd(uint16_t index, const OpRecord& op) const;
-  Status CheckAveragePool(uint16_t index, const OpRecord& op) const;
-  Status CheckFullyConnected(uint16_t index, const OpRecord& op) const;
-  Status CheckPerChannelParams(uint16_t index, const OpRecord& op,
-                               uint32_t channels) const;
-  Status CheckScratch(uint16_t index, const OpRecord& op,
-                      uint32_t required) const;
-  // Input slot `slot` of op `index` must name an arena int8 tensor that is a
-  // model input or the output of an earlier op.
-  Status CheckActivationInput(uint16_t index, const OpRecord& op,
-                              int slot) const;
-  Status CheckConstant(uint16_t index, uint16_t tensor, TensorType type,
-                       const char* what) const;
-  Status CheckOutput(uint16_t index, const OpRecord& op) const;
-  bool IsModelInput(uint16_t tensor) const;
-  bool Overlap(const TensorRecord& a, const TensorRecord& b) const;
-  Status Fail(Status status, const char* what, int32_t index,
-              uint32_t value = 0, uint32_t limit = 0) const {
-    return mcunas::engine::Fail(diagnostic_, status, what, index, value, limit,
-                                scope_);
-  }
-
-  const ModelHeader& header_;
-  const TensorRecord* tensors_;
-  const OpRecord* ops_;
-  const uint8_t* data_;
-  Diagnostic* diagnostic_;
-  // Which kind of record `index` counts in the next failure.
-  mutable const char* scope_ = "model";
-};
-
-uint32_t ElementBytes(uint8_t type) {
-  return type == static_cast<uint8_t>(TensorType::kInt32) ? 4 : 1;
 }
 
 Status Validator::CheckTensors() const {
@@ -358,6 +302,10 @@ Status Validator::CheckConvLike(uint16_t index, const OpRecord& op) const {
   }
   s = CheckPerChannelParams(index, op, out_c);
   if (s != Status::kOk) return s;
+  s = CheckAccumulator(index, op,
+                       uint64_t{op.kernel_h} * op.kernel_w *
+                           (depthwise ? 1u : in_c));
+  if (s != Status::kOk) return s;
   ConvParams params;
   params.kernel_h = op.kernel_h;
   params.kernel_w = op.kernel_w;
@@ -405,11 +353,20 @@ Status Validator::CheckAdd(uint16_t index, const OpRecord& op) const {
   }
   const AddParams& p =
       *reinterpret_cast<const AddParams*>(data_ + op.params_offset);
-  if (p.left_shift < 0 || p.left_shift > 24 || p.input1_shift > 0 ||
+  // Inputs are shifted left by left_shift (TFLite: 20) and then scaled by at
+  // most 1/2 each (real multipliers s_i / (2 max s)), so that any two inputs
+  // sum without overflow: 255 << 23 still fits, and each input multiplier
+  // must be at most 1/2.
+  const auto at_most_half = [](int32_t multiplier, int32_t shift) {
+    return shift < 0 || multiplier <= (int32_t{1} << 30);
+  };
+  if (p.left_shift < 0 || p.left_shift > 23 || p.input1_shift > 0 ||
       p.input1_shift < -31 || p.input2_shift > 0 || p.input2_shift < -31 ||
       p.output_shift > 0 || p.output_shift < -31 ||
       p.input1_multiplier < 0 || p.input2_multiplier < 0 ||
-      p.output_multiplier < 0) {
+      p.output_multiplier < 0 ||
+      !at_most_half(p.input1_multiplier, p.input1_shift) ||
+      !at_most_half(p.input2_multiplier, p.input2_shift)) {
     return Fail(Status::kBadQuantization, "add multipliers or shifts", index);
   }
   return CheckScratch(index, op, 0);
@@ -473,6 +430,8 @@ Status Validator::CheckFullyConnected(uint16_t index,
   }
   s = CheckPerChannelParams(index, op, out_c);
   if (s != Status::kOk) return s;
+  s = CheckAccumulator(index, op, in.bytes);
+  if (s != Status::kOk) return s;
   return CheckScratch(index, op, 0);
 }
 
@@ -493,9 +452,12 @@ Status Validator::CheckOp(uint16_t index) const {
   }
   // Slots an op does not use must say so: tools walk every slot.
   const int used_slots =
-      op.type == static_cast<uint8_t>(OpType::kAveragePool2D) ? 1
-      : op.type == static_cast<uint8_t>(OpType::kAdd)         ? 2
-                                                               : 3;
+      op.type == static_cast<uint8_t>(OpType::kAdd) ? 2
+      : op.type == static_cast<uint8_t>(OpType::kConv2D) ||
+              op.type == static_cast<uint8_t>(OpType::kDepthwiseConv2D) ||
+              op.type == static_cast<uint8_t>(OpType::kFullyConnected)
+          ? 3
+          : 1;
   for (int slot = used_slots; slot < 3; ++slot) {
     if (op.inputs[slot] != kNoTensor) {
       return Fail(Status::kBadTensorRef, "unused input slot is not empty",
@@ -514,6 +476,13 @@ Status Validator::CheckOp(uint16_t index) const {
       return CheckAveragePool(index, op);
     case OpType::kFullyConnected:
       return CheckFullyConnected(index, op);
+    case OpType::kReshape:
+    case OpType::kSoftmax:
+    case OpType::kMean:
+    case OpType::kQuantize:
+    case OpType::kTranspose:
+    case OpType::kPad:
+      return CheckLayoutOp(index, op);
   }
   return Fail(Status::kBadEnum, "op type", index, op.type);
 }
@@ -539,7 +508,11 @@ Status Validator::CheckOps() const {
   return Status::kOk;
 }
 
-}  // namespace
+}  // namespace internal
+
+using internal::Fail;
+using internal::ElementBytes;
+using internal::InRange;
 
 Shape3 ActivationShape(const TensorRecord& tensor) {
   Shape3 shape;
@@ -644,7 +617,7 @@ Status Model::Load(const uint8_t* blob, uint32_t size,
       reinterpret_cast<const TensorRecord*>(blob + h.tensor_table_offset);
   const auto* ops = reinterpret_cast<const OpRecord*>(blob + h.op_table_offset);
   const uint8_t* data = blob + h.data_offset;
-  const Validator validator(h, tensors, ops, data, diagnostic);
+  const internal::Validator validator(h, tensors, ops, data, diagnostic);
   Status s = validator.CheckTensors();
   if (s != Status::kOk) return s;
   s = validator.CheckIo();

@@ -1,6 +1,8 @@
 #include "test_graphs.h"
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <random>
 #include <string>
 
@@ -8,6 +10,18 @@
 
 namespace mcunas::engine::testing {
 namespace {
+
+// The evaluator is an oracle for graphs WriteModel accepts; a graph it
+// rejects is a bug in the test that built it.
+template <typename T>
+T Must(absl::StatusOr<T> value) {
+  if (!value.ok()) {
+    std::fprintf(stderr, "EvaluateGraph: %s\n",
+                 value.status().ToString().c_str());
+    std::abort();
+  }
+  return *std::move(value);
+}
 
 class GraphBuilder {
  public:
@@ -116,6 +130,22 @@ class GraphBuilder {
     return out;
   }
 
+  // A one-input op without weights from `in` to a new tensor of `shape`;
+  // `same_quant` gives it the input's scale and zero point. `op` carries
+  // the type's fields (pads, perm, beta).
+  int32_t Unary(const std::string& name, QuantOp op, int32_t in,
+                std::vector<int32_t> shape, bool same_quant) {
+    const int32_t out = Activation(name, std::move(shape));
+    if (same_quant) {
+      graph_.tensors[out].scale = graph_.tensors[in].scale;
+      graph_.tensors[out].zero_point = graph_.tensors[in].zero_point;
+    }
+    op.inputs = {in};
+    op.output = out;
+    graph_.ops.push_back(op);
+    return out;
+  }
+
   QuantGraph& graph() { return graph_; }
 
  private:
@@ -128,7 +158,46 @@ class GraphBuilder {
   QuantGraph graph_;
 };
 
+QuantOp OfType(OpType type) {
+  QuantOp op;
+  op.type = type;
+  return op;
+}
+
 }  // namespace
+
+QuantGraph InteropGraph(uint32_t seed) {
+  GraphBuilder b(seed);
+  const int32_t input = b.Activation("input", {1, 9, 9, 3});
+  b.graph().inputs = {input};
+  int32_t x = b.Conv("stem", input, 5, 3, 1, Activation::kRelu6, false);
+  QuantOp pad = OfType(OpType::kPad);
+  pad.pad_top = 1;
+  pad.pad_bottom = 2;
+  pad.pad_left = 2;
+  x = b.Unary("pad", pad, x, {1, 12, 11, 5}, true);
+  x = b.Conv("dw", x, 5, 3, 2, Activation::kRelu, true);  // {1,6,6,5}
+  QuantOp to_nchw = OfType(OpType::kTranspose);
+  to_nchw.perm = {0, 3, 1, 2};
+  x = b.Unary("nchw", to_nchw, x, {1, 5, 6, 6}, true);
+  QuantOp to_nhwc = OfType(OpType::kTranspose);
+  to_nhwc.perm = {0, 2, 3, 1};
+  x = b.Unary("nhwc", to_nhwc, x, {1, 6, 6, 5}, true);
+  x = b.Unary("requantize", OfType(OpType::kQuantize), x, {1, 6, 6, 5}, false);
+  const int32_t pooled = b.Unary("mean_same", OfType(OpType::kMean), x, {1, 5},
+                                 /*same_quant=*/true);
+  int32_t y =
+      b.Unary("mean", OfType(OpType::kMean), x, {1, 1, 1, 5}, false);
+  y = b.Unary("flatten", OfType(OpType::kReshape), y, {1, 5}, true);
+  y = b.FullyConnected("fc", y, 4);
+  QuantOp softmax = OfType(OpType::kSoftmax);
+  softmax.beta = 1.5f;
+  y = b.Unary("softmax", softmax, y, {1, 4}, false);
+  b.graph().tensors[y].scale = 1.0f / 256;
+  b.graph().tensors[y].zero_point = -128;
+  b.graph().outputs = {y, pooled};
+  return b.graph();
+}
 
 QuantGraph TinyMbv2Graph(uint32_t seed, const TinyGraphOptions& o) {
   GraphBuilder b(seed);
@@ -177,6 +246,10 @@ std::vector<std::vector<int8_t>> EvaluateGraph(
     }
     return r;
   };
+  const auto bias = [&](const QuantOp& op) -> const int32_t* {
+    return op.inputs[2] < 0 ? nullptr
+                            : graph.tensors[op.inputs[2]].int32_data.data();
+  };
   for (const QuantOp& op : graph.ops) {
     const QuantTensor& in = graph.tensors[op.inputs[0]];
     const QuantTensor& out = graph.tensors[op.output];
@@ -224,18 +297,16 @@ std::vector<std::vector<int8_t>> EvaluateGraph(
             depthwise ? DepthwiseScratchBytes(p, in_shape, out_shape)
                       : ConvScratchBytes(p, in_shape, out_shape) + 1);
         const auto& w = graph.tensors[op.inputs[1]].int8_data;
-        const auto& b = graph.tensors[op.inputs[2]].int32_data;
         (depthwise ? kernels.depthwise : kernels.conv)(
-            p, in_shape, values[op.inputs[0]].data(), w.data(), b.data(),
+            p, in_shape, values[op.inputs[0]].data(), w.data(), bias(op),
             out_shape, result.data(), scratch.data());
         break;
       }
       case OpType::kFullyConnected: {
         const auto& w = graph.tensors[op.inputs[1]].int8_data;
-        const auto& b = graph.tensors[op.inputs[2]].int32_data;
         kernels.fully_connected(
             requant, static_cast<int32_t>(values[op.inputs[0]].size()),
-            values[op.inputs[0]].data(), w.data(), b.data(), out_shape.c,
+            values[op.inputs[0]].data(), w.data(), bias(op), out_shape.c,
             result.data());
         break;
       }
@@ -272,6 +343,63 @@ std::vector<std::vector<int8_t>> EvaluateGraph(
         kernels.average_pool(p, shape3(op.inputs[0]),
                              values[op.inputs[0]].data(), out_shape,
                              result.data());
+        break;
+      }
+      case OpType::kReshape:
+        result = values[op.inputs[0]];
+        break;
+      case OpType::kSoftmax: {
+        const SoftmaxParams sp = Must(SoftmaxParamsFor(op.beta, in.scale));
+        SoftmaxQuantParams p;
+        p.input_multiplier = sp.input_multiplier;
+        p.input_left_shift = sp.input_left_shift;
+        p.diff_min = sp.diff_min;
+        const int32_t depth = in.shape.back();
+        kernels.softmax(p, static_cast<int32_t>(result.size()) / depth, depth,
+                        values[op.inputs[0]].data(), result.data());
+        break;
+      }
+      case OpType::kMean: {
+        const Shape3 in_shape = shape3(op.inputs[0]);
+        const MeanParams mp =
+            Must(MeanParamsFor(in.scale, in.zero_point, out.scale,
+                               out.zero_point, in_shape.h * in_shape.w));
+        MeanQuantParams p;
+        p.requantize = mp.mode == kMeanRequantize;
+        p.input_offset = -in.zero_point;
+        p.output_offset = out.zero_point;
+        p.multiplier = mp.multiplier;
+        p.shift = mp.shift;
+        kernels.mean(p, in_shape, values[op.inputs[0]].data(), result.data());
+        break;
+      }
+      case OpType::kQuantize: {
+        const RequantizeParams rp = Must(RequantizeParamsFor(in.scale, out.scale));
+        RequantizeQuantParams p;
+        p.input_offset = -in.zero_point;
+        p.output_offset = out.zero_point;
+        p.multiplier = rp.multiplier;
+        p.shift = rp.shift;
+        kernels.requantize(p, static_cast<int32_t>(result.size()),
+                           values[op.inputs[0]].data(), result.data());
+        break;
+      }
+      case OpType::kTranspose: {
+        const int32_t dims[4] = {in.shape[0], in.shape[1], in.shape[2],
+                                 in.shape[3]};
+        const int32_t perm[4] = {op.perm[0], op.perm[1], op.perm[2],
+                                 op.perm[3]};
+        kernels.transpose(dims, perm, values[op.inputs[0]].data(),
+                          result.data());
+        break;
+      }
+      case OpType::kPad: {
+        PadQuantParams p;
+        p.pad_top = op.pad_top;
+        p.pad_left = op.pad_left;
+        p.value = static_cast<int8_t>(out.zero_point);
+        kernels.pad(p, shape3(op.inputs[0]), values[op.inputs[0]].data(),
+                    out_shape, result.data());
         break;
       }
     }

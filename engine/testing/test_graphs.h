@@ -27,6 +27,12 @@ struct TinyGraphOptions {
 };
 QuantGraph TinyMbv2Graph(uint32_t seed, const TinyGraphOptions& options = {});
 
+// Every op added for TFLite interop on a small random graph: conv -> pad ->
+// depthwise -> transpose to NCHW and back -> requantise -> mean (requantised,
+// flattened by a reshape) -> fully connected -> softmax, plus a second output
+// that is a mean with unchanged quantisation (the truncating form).
+QuantGraph InteropGraph(uint32_t seed);
+
 // Random int8 input bytes for tensor `graph.inputs[0]`.
 std::vector<int8_t> RandomInput(const QuantGraph& graph, uint32_t seed);
 

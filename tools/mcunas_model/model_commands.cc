@@ -7,6 +7,7 @@
 #include <iostream>
 #include <iterator>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -16,6 +17,8 @@
 #include "mcunas/engine/host/model_file.h"
 #include "mcunas/engine/host/model_metrics.h"
 #include "mcunas/engine/interpreter.h"
+#include "mcunas/tflite/tflite_export.h"
+#include "mcunas/tflite/tflite_import.h"
 
 namespace mcunas::tools {
 namespace {
@@ -31,6 +34,12 @@ const char* OpName(uint8_t type) {
     case engine::OpType::kAdd: return "add";
     case engine::OpType::kAveragePool2D: return "avgpool";
     case engine::OpType::kFullyConnected: return "fc";
+    case engine::OpType::kReshape: return "reshape";
+    case engine::OpType::kSoftmax: return "softmax";
+    case engine::OpType::kMean: return "mean";
+    case engine::OpType::kQuantize: return "quantize";
+    case engine::OpType::kTranspose: return "transpose";
+    case engine::OpType::kPad: return "pad";
   }
   return "?";
 }
@@ -59,6 +68,57 @@ absl::StatusOr<std::vector<uint8_t>> ReadFile(const std::string& path) {
   if (!file) return absl::NotFoundError(absl::StrCat("cannot open ", path));
   return std::vector<uint8_t>((std::istreambuf_iterator<char>(file)),
                               std::istreambuf_iterator<char>());
+}
+
+absl::Status WriteFile(const std::string& path,
+                       const std::vector<uint8_t>& bytes) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(bytes.data()),
+            static_cast<std::streamsize>(bytes.size()));
+  if (!out) return absl::PermissionDeniedError(absl::StrCat("cannot write ", path));
+  return absl::OkStatus();
+}
+
+// A model read from either format: an engine blob, or a .tflite (recognised
+// by its file identifier, not its name) imported on the fly.
+struct AnyModel {
+  std::unique_ptr<LoadedModel> loaded;
+  std::optional<tflite::ImportedModel> imported;  // .tflite only
+};
+
+absl::StatusOr<AnyModel> LoadAny(const std::string& path) {
+  auto bytes = ReadFile(path);
+  if (!bytes.ok()) return bytes.status();
+  AnyModel any;
+  absl::StatusOr<std::unique_ptr<LoadedModel>> loaded;
+  if (tflite::HasTfliteIdentifier(bytes->data(), bytes->size())) {
+    auto imported = tflite::ImportTflite(bytes->data(), bytes->size());
+    if (!imported.ok()) {
+      return absl::Status(imported.status().code(),
+                          absl::StrCat(path, ": ", imported.status().message()));
+    }
+    loaded = LoadedModel::FromBytes(imported->blob);
+    any.imported = std::move(*imported);
+  } else {
+    loaded = LoadedModel::FromBytes(*bytes);
+  }
+  if (!loaded.ok()) {
+    return absl::Status(loaded.status().code(),
+                        absl::StrCat(path, ": ", loaded.status().message()));
+  }
+  any.loaded = std::move(*loaded);
+  return any;
+}
+
+std::string QuantString(const engine::TensorRecord& t) {
+  return absl::StrFormat("%s int8, scale %.9g, zero point %d", ShapeString(t),
+                         t.scale, t.zero_point);
+}
+
+bool HasWindow(uint8_t type) {
+  return type == static_cast<uint8_t>(engine::OpType::kConv2D) ||
+         type == static_cast<uint8_t>(engine::OpType::kDepthwiseConv2D) ||
+         type == static_cast<uint8_t>(engine::OpType::kAveragePool2D);
 }
 
 // An Interpreter with its own aligned arena.
@@ -92,9 +152,22 @@ class Runner {
 }  // namespace
 
 int InfoCommand(const std::string& model_path) {
-  auto loaded = LoadedModel::FromFile(model_path);
-  if (!loaded.ok()) return Fail(loaded.status());
-  const Model& model = (*loaded)->model();
+  auto any = LoadAny(model_path);
+  if (!any.ok()) return Fail(any.status());
+  const Model& model = any->loaded->model();
+  if (any->imported) {
+    const tflite::ImportedModel& m = *any->imported;
+    std::cout << absl::StrFormat(
+        "imported from TFLite ('%s'): %d TFLite ops -> %d engine ops\n",
+        m.description, m.ops.size(), m.graph.ops.size());
+    for (const tflite::ImportedOp& op : m.ops) {
+      if (!op.note.empty()) {
+        std::cout << "  TFLite op " << op.tflite_op << " " << op.name << ": "
+                  << op.note << "\n";
+      }
+    }
+    std::cout << "\n";
+  }
   std::cout << absl::StrFormat("%-4s %-10s %-14s %-14s %-8s %12s %10s %10s\n",
                                "op", "type", "input", "output", "k/s",
                                "MACs", "params", "live B");
@@ -102,10 +175,7 @@ int InfoCommand(const std::string& model_path) {
     const engine::OpRecord& op = model.op(i);
     const engine::OpCost cost = engine::ComputeOpCost(model, i);
     std::string ks = "-";
-    if (op.type != static_cast<uint8_t>(engine::OpType::kAdd) &&
-        op.type != static_cast<uint8_t>(engine::OpType::kFullyConnected)) {
-      ks = absl::StrCat(op.kernel_h, "/", op.stride_h);
-    }
+    if (HasWindow(op.type)) ks = absl::StrCat(op.kernel_h, "/", op.stride_h);
     std::cout << absl::StrFormat(
         "%-4d %-10s %-14s %-14s %-8s %12d %10d %10d%s\n", i, OpName(op.type),
         ShapeString(model.tensor(op.inputs[0])),
@@ -115,6 +185,14 @@ int InfoCommand(const std::string& model_path) {
   }
   const engine::EngineMetrics m = engine::ComputeMetrics(model);
   std::cout << "\n";
+  for (uint16_t i = 0; i < model.input_count(); ++i) {
+    std::cout << "input " << i << "          "
+              << QuantString(model.tensor(model.input(i))) << "\n";
+  }
+  for (uint16_t i = 0; i < model.output_count(); ++i) {
+    std::cout << "output " << i << "         "
+              << QuantString(model.tensor(model.output(i))) << "\n";
+  }
   std::cout << absl::StrFormat("params           %d\n", m.params);
   std::cout << absl::StrFormat("MACs             %d\n", m.macs);
   std::cout << "peak SRAM        " << Bytes(m.peak_sram_bytes)
@@ -135,11 +213,11 @@ int InfoCommand(const std::string& model_path) {
 
 int RunCommand(const std::string& model_path, const std::string& input_path,
                const std::string& output_path, const KernelChoice& kernels) {
-  auto loaded = LoadedModel::FromFile(model_path);
-  if (!loaded.ok()) return Fail(loaded.status());
+  auto any = LoadAny(model_path);
+  if (!any.ok()) return Fail(any.status());
   auto input = ReadFile(input_path);
   if (!input.ok()) return Fail(input.status());
-  auto runner = Runner::Create((*loaded)->model(), Kernels(kernels));
+  auto runner = Runner::Create(any->loaded->model(), Kernels(kernels));
   if (!runner.ok()) return Fail(runner.status());
   Interpreter& interpreter = (*runner)->interpreter();
   if (input->size() != interpreter.InputBytes(0)) {
@@ -163,9 +241,9 @@ int RunCommand(const std::string& model_path, const std::string& input_path,
 
 int BenchCommand(const std::string& model_path, int runs, int warmup,
                  const KernelChoice& kernels) {
-  auto loaded = LoadedModel::FromFile(model_path);
-  if (!loaded.ok()) return Fail(loaded.status());
-  auto runner = Runner::Create((*loaded)->model(), Kernels(kernels));
+  auto any = LoadAny(model_path);
+  if (!any.ok()) return Fail(any.status());
+  auto runner = Runner::Create(any->loaded->model(), Kernels(kernels));
   if (!runner.ok()) return Fail(runner.status());
   Interpreter& interpreter = (*runner)->interpreter();
   // A fixed, non-trivial input: timing must not depend on the data, but an
@@ -187,12 +265,47 @@ int BenchCommand(const std::string& model_path, int runs, int warmup,
   }
   std::sort(micros.begin(), micros.end());
   const double median = micros[micros.size() / 2];
-  const engine::EngineMetrics m = engine::ComputeMetrics((*loaded)->model());
+  const engine::EngineMetrics m = engine::ComputeMetrics(any->loaded->model());
   std::cout << absl::StrFormat(
       "kernels %s, %d runs after %d warm-up: median %.1f us, min %.1f us, "
       "max %.1f us, %.2f GMAC/s\n",
       kernels.name, runs, warmup, median, micros.front(), micros.back(),
       median > 0 ? m.macs / (median * 1e3) : 0.0);
+  return 0;
+}
+
+int ImportCommand(const std::string& tflite_path,
+                  const std::string& output_path) {
+  auto imported = tflite::ImportTfliteFile(tflite_path);
+  if (!imported.ok()) return Fail(imported.status());
+  const absl::Status written = WriteFile(output_path, imported->blob);
+  if (!written.ok()) return Fail(written);
+  for (const tflite::ImportedOp& op : imported->ops) {
+    if (!op.note.empty()) {
+      std::cout << "TFLite op " << op.tflite_op << " " << op.name << ": "
+                << op.note << "\n";
+    }
+  }
+  std::cout << absl::StrFormat("%s: %d TFLite ops -> %d engine ops, %d B\n",
+                               output_path, imported->ops.size(),
+                               imported->graph.ops.size(),
+                               imported->blob.size());
+  return 0;
+}
+
+int ExportCommand(const std::string& model_path,
+                  const std::string& output_path) {
+  auto any = LoadAny(model_path);
+  if (!any.ok()) return Fail(any.status());
+  auto exported = tflite::ExportTflite(any->loaded->model());
+  if (!exported.ok()) {
+    return Fail(absl::Status(
+        exported.status().code(),
+        absl::StrCat(model_path, ": ", exported.status().message())));
+  }
+  const absl::Status written = WriteFile(output_path, *exported);
+  if (!written.ok()) return Fail(written);
+  std::cout << absl::StrFormat("%s: %d B\n", output_path, exported->size());
   return 0;
 }
 

@@ -425,13 +425,23 @@ constexpr KernelSet kSse2Set = {"x86-sse2",
                                 Depthwise,
                                 reference::Add,
                                 reference::AveragePool,
-                                sse2::FullyConnected};
+                                sse2::FullyConnected,
+                                reference::Softmax,
+                                reference::Mean,
+                                reference::Requantize,
+                                reference::Transpose,
+                                reference::Pad};
 constexpr KernelSet kAvx2Set = {"x86-avx2",
                                 avx2::Conv,
                                 Depthwise,
                                 reference::Add,
                                 reference::AveragePool,
-                                avx2::FullyConnected};
+                                avx2::FullyConnected,
+                                reference::Softmax,
+                                reference::Mean,
+                                reference::Requantize,
+                                reference::Transpose,
+                                reference::Pad};
 
 }  // namespace
 

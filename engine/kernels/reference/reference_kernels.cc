@@ -168,6 +168,79 @@ void FullyConnected(const RequantParams& rq, int32_t in_elements,
   }
 }
 
+void Mean(const MeanQuantParams& params, const Shape3& in, const int8_t* input,
+          int8_t* output) {
+  // TFLite Micro's int8 MEAN (reduce.h): a sum of the raw values, then
+  // either a truncating division (same quantisation in and out) or a
+  // requantisation with 1/count folded into the multiplier.
+  const int32_t count = in.h * in.w;
+  for (int32_t c = 0; c < in.c; ++c) {
+    int32_t sum = 0;
+    for (int32_t p = 0; p < count; ++p) sum += input[p * in.c + c];
+    int32_t v;
+    if (params.requantize) {
+      v = MultiplyByQuantizedMultiplier(sum + params.input_offset * count,
+                                        params.multiplier, params.shift) +
+          params.output_offset;
+    } else {
+      v = sum / count;
+    }
+    if (v < -128) v = -128;
+    if (v > 127) v = 127;
+    output[c] = static_cast<int8_t>(v);
+  }
+}
+
+void Requantize(const RequantizeQuantParams& params, int32_t elements,
+                const int8_t* input, int8_t* output) {
+  for (int32_t i = 0; i < elements; ++i) {
+    int32_t v = MultiplyByQuantizedMultiplier(input[i] + params.input_offset,
+                                              params.multiplier,
+                                              params.shift) +
+                params.output_offset;
+    if (v < -128) v = -128;
+    if (v > 127) v = 127;
+    output[i] = static_cast<int8_t>(v);
+  }
+}
+
+void Transpose(const int32_t in_dims[4], const int32_t perm[4],
+               const int8_t* input, int8_t* output) {
+  int32_t in_stride[4];
+  in_stride[3] = 1;
+  for (int d = 2; d >= 0; --d) in_stride[d] = in_stride[d + 1] * in_dims[d + 1];
+  int32_t out_dims[4], stride[4];
+  for (int d = 0; d < 4; ++d) {
+    out_dims[d] = in_dims[perm[d]];
+    stride[d] = in_stride[perm[d]];
+  }
+  for (int32_t a = 0; a < out_dims[0]; ++a) {
+    for (int32_t b = 0; b < out_dims[1]; ++b) {
+      for (int32_t c = 0; c < out_dims[2]; ++c) {
+        const int8_t* row = input + a * stride[0] + b * stride[1] + c * stride[2];
+        for (int32_t d = 0; d < out_dims[3]; ++d) *output++ = row[d * stride[3]];
+      }
+    }
+  }
+}
+
+void Pad(const PadQuantParams& params, const Shape3& in, const int8_t* input,
+         const Shape3& out, int8_t* output) {
+  for (int32_t y = 0; y < out.h; ++y) {
+    const int32_t iy = y - params.pad_top;
+    for (int32_t x = 0; x < out.w; ++x) {
+      const int32_t ix = x - params.pad_left;
+      int8_t* dst = output + (y * out.w + x) * out.c;
+      if (iy < 0 || iy >= in.h || ix < 0 || ix >= in.w) {
+        memset(dst, static_cast<uint8_t>(params.value),
+               static_cast<size_t>(out.c));
+      } else {
+        memcpy(dst, input + (iy * in.w + ix) * in.c, static_cast<size_t>(in.c));
+      }
+    }
+  }
+}
+
 }  // namespace reference
 
 uint32_t ConvScratchBytes(const ConvParams& params, const Shape3& in_shape,
@@ -196,8 +269,10 @@ uint32_t DepthwiseScratchBytes(const ConvParams& params, const Shape3& in_shape,
 const KernelSet& ReferenceKernels() {
   // constexpr: initialised at compile time, so no guard variable.
   static constexpr KernelSet kSet = {
-      "reference",    reference::Conv,        reference::Depthwise,
-      reference::Add, reference::AveragePool, reference::FullyConnected};
+      "reference",          reference::Conv,       reference::Depthwise,
+      reference::Add,       reference::AveragePool, reference::FullyConnected,
+      reference::Softmax,   reference::Mean,       reference::Requantize,
+      reference::Transpose, reference::Pad};
   return kSet;
 }
 

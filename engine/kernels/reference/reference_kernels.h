@@ -30,6 +30,22 @@ void FullyConnected(const RequantParams& requant, int32_t in_elements,
                     const int8_t* input, const int8_t* weights,
                     const int32_t* bias, int32_t out_elements, int8_t* output);
 
+// softmax.cc: gemmlowp fixed point, as TFLite's reference_ops::Softmax.
+void Softmax(const SoftmaxQuantParams& params, int32_t rows, int32_t depth,
+             const int8_t* input, int8_t* output);
+
+void Mean(const MeanQuantParams& params, const Shape3& in_shape,
+          const int8_t* input, int8_t* output);
+
+void Requantize(const RequantizeQuantParams& params, int32_t elements,
+                const int8_t* input, int8_t* output);
+
+void Transpose(const int32_t in_dims[4], const int32_t perm[4],
+               const int8_t* input, int8_t* output);
+
+void Pad(const PadQuantParams& params, const Shape3& in_shape,
+         const int8_t* input, const Shape3& out_shape, int8_t* output);
+
 // The requantisation tail every conv-like kernel shares, for one output
 // channel: scale the int32 accumulator to int8, add the output zero point and
 // clamp (max then min, as TFLite). Optimised kernels use it too, which is what

@@ -104,6 +104,61 @@ using FullyConnectedFn = void (*)(const RequantParams& requant,
                                   const int8_t* weights, const int32_t* bias,
                                   int32_t out_elements, int8_t* output);
 
+struct SoftmaxQuantParams {
+  int32_t input_multiplier = 0;
+  int32_t input_left_shift = 0;
+  int32_t diff_min = 0;
+};
+
+struct MeanQuantParams {
+  bool requantize = false;    // false: truncated mean of the raw values
+  int32_t input_offset = 0;   // minus the input zero point
+  int32_t output_offset = 0;  // the output zero point
+  int32_t multiplier = 0;     // 1/count already folded in
+  int32_t shift = 0;
+};
+
+struct RequantizeQuantParams {
+  int32_t input_offset = 0;   // minus the input zero point
+  int32_t output_offset = 0;  // the output zero point
+  int32_t multiplier = 0;
+  int32_t shift = 0;
+};
+
+struct PadQuantParams {
+  int32_t pad_top = 0, pad_left = 0;  // bottom/right padding is implicit
+  int8_t value = 0;                   // the output zero point
+};
+
+// TFLite's int8 softmax over `rows` rows of `depth` values (depth <= 4096),
+// output quantised with scale 1/256 and zero point -128. `output` must not
+// overlap `input`.
+using SoftmaxFn = void (*)(const SoftmaxQuantParams& params, int32_t rows,
+                           int32_t depth, const int8_t* input,
+                           int8_t* output);
+
+// Mean over H and W of each channel: out_shape is {1, 1, in.c}. TFLite
+// Micro's int8 MEAN (see MeanParams in model_format.h).
+using MeanFn = void (*)(const MeanQuantParams& params, const Shape3& in_shape,
+                        const int8_t* input, int8_t* output);
+
+// Element-wise int8 -> int8 requantisation (TFLite's QUANTIZE between int8
+// tensors). `output` may alias `input`.
+using RequantizeFn = void (*)(const RequantizeQuantParams& params,
+                              int32_t elements, const int8_t* input,
+                              int8_t* output);
+
+// Rank-4 transpose: out dim i = in dim perm[i]. `output` must not overlap
+// `input`.
+using TransposeFn = void (*)(const int32_t in_dims[4], const int32_t perm[4],
+                             const int8_t* input, int8_t* output);
+
+// Copies `input` into `output` at (pad_top, pad_left) and fills the rest
+// with `value`. out_shape.c == in_shape.c. No overlap.
+using PadFn = void (*)(const PadQuantParams& params, const Shape3& in_shape,
+                       const int8_t* input, const Shape3& out_shape,
+                       int8_t* output);
+
 struct KernelSet {
   const char* name;
   ConvFn conv;
@@ -111,6 +166,11 @@ struct KernelSet {
   AddFn add;
   AveragePoolFn average_pool;
   FullyConnectedFn fully_connected;
+  SoftmaxFn softmax;
+  MeanFn mean;
+  RequantizeFn requantize;
+  TransposeFn transpose;
+  PadFn pad;
 };
 
 // Scratch bytes any kernel set may use for these shapes.

@@ -50,8 +50,15 @@ enum class OpType : uint8_t {
   kAdd = 3,              // inputs: a, b
   kAveragePool2D = 4,    // inputs: x; same scale and zero point in and out
   kFullyConnected = 5,   // inputs: x (any shape, flattened), weights, bias
+  // Added for TFLite interop; each takes one activation input.
+  kReshape = 6,    // same bytes, new shape: in place (an alias) or a copy
+  kSoftmax = 7,    // over the last dim; output scale 1/256, zero point -128
+  kMean = 8,       // over H and W of a {1,H,W,C} input -> C values
+  kQuantize = 9,   // int8 -> int8 requantisation to the output's scale
+  kTranspose = 10, // rank 4, any permutation that keeps batch 1
+  kPad = 11,       // H/W padding with the output zero point (pad_* fields)
 };
-inline constexpr uint8_t kMaxOpType = 5;
+inline constexpr uint8_t kMaxOpType = 11;
 
 // The float activation fused into an op; the int8 clamp that implements it is
 // in OpRecord::act_min/act_max. Informational for tools.
@@ -126,7 +133,9 @@ static_assert(sizeof(OpRecord) == 48, "OpRecord layout");
 //   conv, depthwise, fully connected: int32 multiplier[C_out] then
 //     int32 shift[C_out] (TFLite convention: shift > 0 is a left shift).
 //   add: AddParams.
-//   average pool: none.
+//   softmax: SoftmaxParams. mean: MeanParams. quantize: RequantizeParams.
+//   transpose: TransposeParams.
+//   average pool, reshape, pad: none.
 struct AddParams {
   int32_t left_shift;  // applied to both inputs first (TFLite uses 20)
   int32_t input1_multiplier;
@@ -138,6 +147,46 @@ struct AddParams {
   int32_t reserved;
 };
 static_assert(sizeof(AddParams) == 32, "AddParams layout");
+
+// TFLite's int8 softmax (gemmlowp fixed point), with the parameters TFLite
+// Micro's CalculateSoftmaxParams derives from beta and the input scale.
+struct SoftmaxParams {
+  int32_t input_multiplier;  // Q31, applied to (x - row max) << left_shift
+  int32_t input_left_shift;  // 0..30
+  int32_t diff_min;          // differences below this give exp = 0
+  float beta;                // what the parameters were derived from; kept
+                             // for tools and export, unused at runtime
+};
+static_assert(sizeof(SoftmaxParams) == 16, "SoftmaxParams layout");
+
+// MeanParams::mode.
+inline constexpr int32_t kMeanTruncate = 0;    // same quantisation in and out:
+                                               // sum / count, truncated
+inline constexpr int32_t kMeanRequantize = 1;  // (sum - count * zp_in) times
+                                               // multiplier (1/count folded
+                                               // in) plus zp_out, clamped
+struct MeanParams {
+  int32_t mode;
+  int32_t multiplier;  // kMeanRequantize: Q31, 0 <= multiplier
+  int32_t shift;       // kMeanRequantize: -31..30, TFLite convention
+  int32_t reserved;
+};
+static_assert(sizeof(MeanParams) == 16, "MeanParams layout");
+
+// out = clamp(MultiplyByQuantizedMultiplier(x - zp_in, multiplier, shift)
+//             + zp_out), TFLite's Requantize.
+struct RequantizeParams {
+  int32_t multiplier;  // Q31, >= 0
+  int32_t shift;       // -31..22 (x - zp_in << 22 still fits in int32)
+  int32_t reserved[2];
+};
+static_assert(sizeof(RequantizeParams) == 16, "RequantizeParams layout");
+
+// Output dim i is input dim perm[i].
+struct TransposeParams {
+  int32_t perm[4];
+};
+static_assert(sizeof(TransposeParams) == 16, "TransposeParams layout");
 
 }  // namespace mcunas::engine
 

@@ -45,7 +45,10 @@ class LoadedModel {
 absl::Status DiagnosticToStatus(const Diagnostic& diagnostic);
 
 // Checks that no two arena buffers (activations, scratch) that are live at the
-// same op overlap. O(buffers^2 * ops); host only.
+// same op overlap, where tensors joined by in-place ops (in-place depthwise,
+// reshape aliases) count as one buffer, and that no in-place depthwise
+// overwrites a value of its buffer that is read after it. O(buffers^2 * ops);
+// host only.
 absl::Status ValidatePlan(const Model& model);
 
 }  // namespace mcunas::engine

@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "mcunas/engine/host/quant_graph.h"
+#include "mcunas/engine/model_format.h"
 
 namespace mcunas::engine {
 
@@ -33,6 +34,26 @@ void QuantizeMultiplier(double real, int32_t* multiplier, int32_t* shift);
 // TFLite's CalculateActivationRangeQuantized for int8.
 void ActivationRange(Activation activation, float scale, int32_t zero_point,
                      int8_t* act_min, int8_t* act_max);
+
+// What TFLite Micro's Prepare derives for the ops added for TFLite interop
+// (op_params.cc); WriteModel stores these. Each fails with InvalidArgument
+// when TFLite Micro would reject the quantisation or the engine could not
+// run it without overflow.
+//
+// SOFTMAX (int8): PreprocessSoftmaxScaling and CalculateInputRadius with 5
+// integer bits.
+absl::StatusOr<SoftmaxParams> SoftmaxParamsFor(float beta, float input_scale);
+// MEAN (int8) over `count` values per channel: reduce.h's QuantizedMeanOrSum
+// with 1/count folded into the multiplier, or, for identical input and
+// output quantisation, reduce.h's truncating Mean.
+absl::StatusOr<MeanParams> MeanParamsFor(float input_scale,
+                                         int32_t input_zero_point,
+                                         float output_scale,
+                                         int32_t output_zero_point,
+                                         int32_t count);
+// QUANTIZE from int8 to int8: input_scale / output_scale as a multiplier.
+absl::StatusOr<RequantizeParams> RequantizeParamsFor(float input_scale,
+                                                     float output_scale);
 
 }  // namespace mcunas::engine
 

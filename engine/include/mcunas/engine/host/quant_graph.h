@@ -36,8 +36,12 @@ struct QuantOp {
   int32_t stride_h = 1, stride_w = 1;
   int32_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
   int32_t depth_multiplier = 1;
+  float beta = 1.0f;          // softmax: exp(beta * x)
+  std::vector<int32_t> perm;  // transpose: output dim i = input dim perm[i]
   // Tensor indices. conv/depthwise/fc: {x, weights, bias (or -1)};
-  // add: {a, b}; average pool: {x}.
+  // add: {a, b}; every other op: {x}. Pad pads with the output zero point
+  // (pad_top..pad_right); reshape, softmax, mean and quantize take their
+  // shapes and quantisation from their tensors.
   std::vector<int32_t> inputs;
   int32_t output = -1;
 };
