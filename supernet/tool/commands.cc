@@ -1,0 +1,347 @@
+#include "commands.h"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "mcunas/common/status_macros.h"
+#include "mcunas/supernet/checkpoint.h"
+#include "mcunas/supernet/data_pipeline.h"
+#include "mcunas/supernet/dataset.h"
+#include "mcunas/supernet/evaluate.h"
+#include "mcunas/supernet/mbnet.h"
+#include "mcunas/supernet/ops.h"
+#include "mcunas/supernet/trainer.h"
+#include "spdlog/sinks/stdout_color_sinks.h"
+#include "spdlog/spdlog.h"
+
+namespace mcunas::supernet::tool {
+namespace {
+
+std::shared_ptr<spdlog::logger> Log() {
+  static const std::shared_ptr<spdlog::logger> logger = [] {
+    std::shared_ptr<spdlog::logger> existing = spdlog::get("supernet");
+    return existing != nullptr ? existing : spdlog::stderr_color_mt("supernet");
+  }();
+  return logger;
+}
+
+struct Data {
+  Dataset train;
+  Dataset test;
+  SplitIndices split;
+  Normalization normalization;
+};
+
+// Per-channel mean and standard deviation of the training images.
+Normalization Measure(const Dataset& d, const std::vector<int64_t>& indices) {
+  const int32_t c = d.channels;
+  std::vector<double> s(c), ss(c);
+  const int64_t pixels = static_cast<int64_t>(d.height) * d.width;
+  for (int64_t i : indices) {
+    const uint8_t* p = d.image(i);
+    for (int64_t q = 0; q < pixels * c; ++q) {
+      const double v = p[q] / 255.0;
+      s[q % c] += v;
+      ss[q % c] += v * v;
+    }
+  }
+  Normalization n;
+  n.mean.resize(c);
+  n.std.resize(c);
+  const double count = static_cast<double>(indices.size()) * pixels;
+  for (int32_t k = 0; k < c; ++k) {
+    const double mean = s[k] / count;
+    n.mean[k] = static_cast<float>(mean);
+    n.std[k] = static_cast<float>(
+        std::max(1e-3, std::sqrt(std::max(0.0, ss[k] / count - mean * mean))));
+  }
+  return n;
+}
+
+absl::StatusOr<Data> LoadData(const DataFlags& flags) {
+  Data data;
+  if (flags.data == "fashion-mnist") {
+    MCUNAS_ASSIGN_OR_RETURN(data.train, LoadFashionMnist(Split::kTrain));
+    MCUNAS_ASSIGN_OR_RETURN(data.test, LoadFashionMnist(Split::kTest));
+  } else if (absl::StartsWith(flags.data, "idx:")) {
+    const std::string dir = flags.data.substr(4);
+    MCUNAS_ASSIGN_OR_RETURN(data.train, LoadFashionMnist(Split::kTrain, dir));
+    MCUNAS_ASSIGN_OR_RETURN(data.test, LoadFashionMnist(Split::kTest, dir));
+    data.train.class_names.clear();
+    data.test.class_names.clear();
+    data.train.name = dir + "/train";
+    data.test.name = dir + "/test";
+  } else if (absl::StartsWith(flags.data, "folder:")) {
+    const std::string dir = flags.data.substr(7);
+    MCUNAS_ASSIGN_OR_RETURN(data.train, LoadImageFolder(dir + "/train"));
+    ImageFolderOptions same;
+    same.height = data.train.height;
+    same.width = data.train.width;
+    same.channels = data.train.channels;
+    MCUNAS_ASSIGN_OR_RETURN(data.test, LoadImageFolder(dir + "/test", same));
+    if (data.test.class_names != data.train.class_names) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(dir, ": train/ and test/ have different class folders"));
+    }
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--data ", flags.data,
+                     ": expected fashion-mnist, idx:DIR or folder:DIR"));
+  }
+  if (data.train.channels != data.test.channels ||
+      data.train.classes != data.test.classes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "train and test sets differ: ", data.train.channels, " vs ",
+        data.test.channels, " channels, ", data.train.classes, " vs ",
+        data.test.classes, " classes"));
+  }
+  data.split = SplitTrainValidation(data.train, flags.validation_fraction,
+                                    flags.split_seed);
+  data.normalization = Measure(data.train, data.split.train);
+  Log()->info(
+      "data: {} train + {} validation images ({}x{}x{}, {} classes), "
+      "{} test images",
+      data.split.train.size(), data.split.validation.size(), data.train.height,
+      data.train.width, data.train.channels, data.train.classes,
+      data.test.size());
+  return data;
+}
+
+std::string Duration(double seconds) {
+  const int64_t s = static_cast<int64_t>(std::max(0.0, seconds));
+  if (s >= 3600)
+    return absl::StrFormat("%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60);
+  return absl::StrFormat("%d:%02d", s / 60, s % 60);
+}
+
+// One line per step on a terminal (rewritten in place), one log line every
+// 10 s otherwise (CI logs, files).
+class ProgressDisplay {
+ public:
+  ProgressDisplay() : tty_(isatty(STDERR_FILENO) != 0) {}
+
+  void Report(const TrainProgress& p) {
+    const std::string line = absl::StrFormat(
+        "epoch %d/%d  step %d/%d  loss %.4f  acc %.2f%%  %.0f img/s  lr %.4f  "
+        "left %s",
+        p.epoch + 1, p.epochs, p.step, p.steps_per_epoch, p.loss,
+        100 * p.accuracy, p.images_per_second, p.lr, Duration(p.seconds_left));
+    if (p.epoch_end) {
+      if (tty_) std::fprintf(stderr, "\r\033[K");
+      return;  // the trainer logs the epoch summary
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (tty_) {
+      std::fprintf(stderr, "\r\033[K%s", line.c_str());
+      std::fflush(stderr);
+    } else if (now - last_ >= std::chrono::seconds(10)) {
+      Log()->info("{}", line);
+      last_ = now;
+    }
+  }
+
+ private:
+  bool tty_;
+  std::chrono::steady_clock::time_point last_{};
+};
+
+struct Schedule {
+  int32_t epochs;
+  float lr;
+  float warmup_epochs;
+};
+
+// Documented in docs/supernet.md ("Schedules"): quick fits in 5 minutes on
+// the 2-core development machine, default in 60 (largest W 0.5 R 28 net).
+Schedule ScheduleNamed(const std::string& name) {
+  if (name == "quick") return {1, 0.1f, 0.5f};
+  return {10, 0.1f, 0.5f};
+}
+
+PipelineOptions Pipeline(const Data& data, int32_t resolution) {
+  PipelineOptions o;
+  o.resolution = resolution;
+  o.normalization = data.normalization;
+  return o;
+}
+
+absl::Status RunTrain(const TrainFlags& flags) {
+  MCUNAS_ASSIGN_OR_RETURN(Data data, LoadData(flags.data));
+  const Schedule schedule = ScheduleNamed(flags.schedule);
+  TrainOptions options;
+  options.epochs = flags.epochs > 0 ? flags.epochs : schedule.epochs;
+  options.lr = flags.lr > 0 ? flags.lr : schedule.lr;
+  options.warmup_epochs =
+      flags.warmup_epochs >= 0 ? flags.warmup_epochs : schedule.warmup_epochs;
+  options.batch_size = flags.batch;
+  options.sgd.weight_decay = flags.weight_decay;
+  options.seed = flags.seed;
+  options.checkpoint_path = flags.out;
+  options.checkpoint_seconds = flags.checkpoint_seconds;
+  options.checkpoint_steps = flags.checkpoint_steps;
+  options.max_steps = flags.max_steps;
+
+  const MbnetConfig config = ReferenceMbnetConfig(
+      flags.net.width, flags.net.resolution, flags.net.depth, flags.net.kernel,
+      flags.net.expand, data.train.channels, data.train.classes);
+  MCUNAS_ASSIGN_OR_RETURN(std::unique_ptr<Mbnet> net,
+                          Mbnet::Create(config, flags.seed));
+  Log()->info("net: {} ({:.2f} M MACs, {} parameters)",
+              MbnetConfigString(config), MbnetMacs(config) / 1e6,
+              net->ParameterCount());
+  Log()->info(
+      "training {} epochs, batch {}, lr {} (warm-up {} epochs), wd "
+      "{}, {} threads, kernels {}, checkpoint {}",
+      options.epochs, options.batch_size, options.lr, options.warmup_epochs,
+      options.sgd.weight_decay, flags.threads, KernelSetName(), flags.out);
+
+  std::vector<int64_t> train_indices = data.split.train;
+  if (flags.train_limit > 0 &&
+      flags.train_limit < static_cast<int64_t>(train_indices.size())) {
+    train_indices.resize(flags.train_limit);
+  }
+  PipelineOptions train_pipeline = Pipeline(data, config.resolution);
+  train_pipeline.augment.pad = flags.pad;
+  train_pipeline.augment.horizontal_flip = flags.flip;
+  BatchLoader train(&data.train, std::move(train_indices), train_pipeline,
+                    flags.seed);
+  BatchLoader validation(&data.train, data.split.validation,
+                         Pipeline(data, config.resolution), flags.seed);
+  ThreadPool pool(flags.threads);
+  ProgressDisplay display;
+  options.on_progress = [&](const TrainProgress& p) { display.Report(p); };
+  MCUNAS_ASSIGN_OR_RETURN(
+      TrainResult result,
+      Train(net.get(), pool, train,
+            validation.size() > 0 ? &validation : nullptr, options));
+  if (!result.finished) {
+    Log()->info("stopped at step {} (--max-steps); run again to continue",
+                result.global_step);
+    return absl::OkStatus();
+  }
+  Log()->info("finished: {} steps, {} of training, validation accuracy {:.2f}%",
+              result.global_step, Duration(result.train_seconds),
+              100 * result.validation_accuracy);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<Mbnet>> LoadNet(const std::string& path) {
+  MCUNAS_ASSIGN_OR_RETURN(Checkpoint ckpt, ReadCheckpoint(path));
+  MCUNAS_ASSIGN_OR_RETURN(std::unique_ptr<Mbnet> net,
+                          Mbnet::Create(ckpt.config, 0));
+  MCUNAS_RETURN_IF_ERROR(RestoreCheckpoint(ckpt, net.get(), nullptr));
+  if (ckpt.state.epoch < ckpt.state.epochs) {
+    Log()->warn("{}: training is not finished (epoch {}/{}, step {})", path,
+                ckpt.state.epoch + 1, ckpt.state.epochs, ckpt.state.step);
+  }
+  return net;
+}
+
+absl::Status RunEval(const EvalFlags& flags) {
+  MCUNAS_ASSIGN_OR_RETURN(Data data, LoadData(flags.data));
+  MCUNAS_ASSIGN_OR_RETURN(std::unique_ptr<Mbnet> net,
+                          LoadNet(flags.checkpoint));
+  const MbnetConfig& config = net->config();
+  if (config.input_channels != data.train.channels ||
+      config.classes != data.train.classes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        flags.checkpoint, ": net takes ", config.input_channels,
+        " channels and ", config.classes, " classes; the data has ",
+        data.train.channels, " and ", data.train.classes));
+  }
+  const bool test = flags.split == "test";
+  BatchLoader eval(test ? &data.test : &data.train,
+                   test ? AllIndices(data.test) : data.split.validation,
+                   Pipeline(data, config.resolution), 0);
+  BatchLoader calibration(&data.train, data.split.train,
+                          Pipeline(data, config.resolution), 0);
+  ThreadPool pool(flags.threads);
+  if (flags.recalibrate > 0) {
+    net->ResetRunningStats();
+    Tensor images, logits;
+    std::vector<int32_t> labels;
+    for (int64_t b = 0; b * 128 < flags.recalibrate; ++b) {
+      calibration.Fill(pool, 0, b, 128, false, &images, &labels);
+      net->Forward(pool, images, ForwardMode::kRecalibrate, &logits);
+    }
+  }
+  const auto start = std::chrono::steady_clock::now();
+  const EvalResult f = EvaluateFloat(*net, pool, eval, 256, flags.limit);
+  std::printf("float: %.2f%% (%lld/%lld) loss %.4f on %s\n", 100 * f.accuracy(),
+              static_cast<long long>(f.correct),
+              static_cast<long long>(f.images), f.loss, flags.split.c_str());
+  std::string json = absl::StrFormat(
+      "{\"split\": \"%s\", \"images\": %d, \"float_accuracy\": %.6f",
+      flags.split, f.images, f.accuracy());
+  if (flags.int8) {
+    MCUNAS_ASSIGN_OR_RETURN(engine::FloatGraph graph, net->ExportFloatGraph());
+    MCUNAS_ASSIGN_OR_RETURN(std::vector<uint8_t> blob,
+                            ExportInt8(graph, calibration, flags.calibration));
+    MCUNAS_ASSIGN_OR_RETURN(
+        EvalResult q, EvaluateInt8(blob, eval, flags.threads, flags.limit));
+    std::printf(
+        "int8:  %.2f%% (%lld/%lld) on %s (engine, %zu-byte model, "
+        "calibrated on %d training images)\n",
+        100 * q.accuracy(), static_cast<long long>(q.correct),
+        static_cast<long long>(q.images), flags.split.c_str(), blob.size(),
+        flags.calibration);
+    std::printf("int8 - float: %+.2f points\n",
+                100 * (q.accuracy() - f.accuracy()));
+    absl::StrAppendFormat(&json,
+                          ", \"int8_accuracy\": %.6f, \"model_bytes\": %d",
+                          q.accuracy(), blob.size());
+  }
+  json += "}\n";
+  Log()->info(
+      "evaluated in {:.1f} s",
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+          .count());
+  if (!flags.json.empty()) {
+    std::ofstream out(flags.json);
+    out << json;
+    if (!out)
+      return absl::InternalError(absl::StrCat(flags.json, ": write failed"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunExport(const ExportFlags& flags) {
+  MCUNAS_ASSIGN_OR_RETURN(Data data, LoadData(flags.data));
+  MCUNAS_ASSIGN_OR_RETURN(std::unique_ptr<Mbnet> net,
+                          LoadNet(flags.checkpoint));
+  BatchLoader calibration(&data.train, data.split.train,
+                          Pipeline(data, net->config().resolution), 0);
+  MCUNAS_ASSIGN_OR_RETURN(engine::FloatGraph graph, net->ExportFloatGraph());
+  MCUNAS_ASSIGN_OR_RETURN(std::vector<uint8_t> blob,
+                          ExportInt8(graph, calibration, flags.calibration));
+  std::ofstream out(flags.out, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(blob.data()),
+            static_cast<std::streamsize>(blob.size()));
+  if (!out)
+    return absl::InternalError(absl::StrCat(flags.out, ": write failed"));
+  Log()->info("wrote {} ({} bytes)", flags.out, blob.size());
+  return absl::OkStatus();
+}
+
+int Exit(const absl::Status& status) {
+  if (status.ok()) return 0;
+  Log()->error("{}", status.ToString());
+  return 1;
+}
+
+}  // namespace
+
+int TrainCommand(const TrainFlags& flags) { return Exit(RunTrain(flags)); }
+int EvalCommand(const EvalFlags& flags) { return Exit(RunEval(flags)); }
+int ExportCommand(const ExportFlags& flags) { return Exit(RunExport(flags)); }
+
+}  // namespace mcunas::supernet::tool

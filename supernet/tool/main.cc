@@ -1,0 +1,118 @@
+// mcunas-supernet: train, evaluate and export MBNet classifiers on the host.
+//
+//   mcunas-supernet train --out var/net.ckpt [--schedule quick|default]
+//       [--width 0.5 --resolution 28 --depth 4 --kernel 7 --expand 6]
+//       [--epochs N --batch 128 --lr X --threads 2 --data fashion-mnist]
+//   mcunas-supernet eval --checkpoint var/net.ckpt [--int8] [--split test]
+//   mcunas-supernet export --checkpoint var/net.ckpt --out var/net.mcunas
+//
+// Training resumes from --out when it exists (kill it, run the same command
+// again). Phase 1: static nets; the elastic supernet comes next
+// (docs/supernet.md).
+#include <exception>
+#include <iostream>
+
+#include "CLI/CLI.hpp"
+#include "commands.h"
+
+namespace {
+
+void AddDataFlags(CLI::App* cmd, mcunas::supernet::tool::DataFlags* d) {
+  cmd->add_option("--data", d->data,
+                  "fashion-mnist | idx:DIR (MNIST-style files) | folder:DIR "
+                  "(DIR/{train,test}/<class>/*.png|jpg)");
+  cmd->add_option("--val-fraction", d->validation_fraction,
+                  "share of the training set held out for validation")
+      ->check(CLI::Range(0.0, 0.9));
+  cmd->add_option("--split-seed", d->split_seed,
+                  "seed of the validation split");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  namespace tool = mcunas::supernet::tool;
+  CLI::App app{"Train, evaluate and export mcunas MBNet classifiers"};
+  app.require_subcommand(1);
+
+  tool::TrainFlags t;
+  CLI::App* train = app.add_subcommand("train", "train a static MBNet");
+  AddDataFlags(train, &t.data);
+  train->add_option("--out", t.out, "checkpoint (resumed when it exists)")
+      ->required();
+  train
+      ->add_option("--schedule", t.schedule,
+                   "quick (<= 5 min here) or default (<= 60 min)")
+      ->check(CLI::IsMember({"quick", "default"}));
+  train->add_option("--width", t.net.width, "width multiplier W");
+  train->add_option("--resolution", t.net.resolution, "input resolution R");
+  train->add_option("--depth", t.net.depth, "blocks per stage")
+      ->check(CLI::Range(1, 8));
+  train->add_option("--kernel", t.net.kernel, "depthwise kernel")
+      ->check(CLI::IsMember({3, 5, 7}));
+  train->add_option("--expand", t.net.expand, "expand ratio")
+      ->check(CLI::Range(1, 8));
+  train->add_option("--epochs", t.epochs, "epochs (default: the schedule's)");
+  train->add_option("--batch", t.batch, "batch size")
+      ->check(CLI::Range(2, 4096));
+  train->add_option("--lr", t.lr,
+                    "peak learning rate (default: the schedule's)");
+  train->add_option("--warmup-epochs", t.warmup_epochs,
+                    "linear warm-up (default: the schedule's)");
+  train->add_option("--wd", t.weight_decay, "weight decay");
+  train->add_option("--pad", t.pad, "random-crop padding (0: no crop)");
+  train->add_option("--flip", t.flip, "random horizontal flips");
+  train->add_option("--threads", t.threads, "worker threads")
+      ->check(CLI::Range(1, 256));
+  train->add_option("--seed", t.seed, "initialisation, order and augmentation");
+  train->add_option("--checkpoint-seconds", t.checkpoint_seconds,
+                    "checkpoint at least this often");
+  train->add_option("--checkpoint-steps", t.checkpoint_steps,
+                    "also checkpoint every N steps");
+  train->add_option("--max-steps", t.max_steps,
+                    "stop after N steps without saving (testing)");
+  train->add_option("--train-limit", t.train_limit,
+                    "use only the first N training images");
+
+  tool::EvalFlags e;
+  CLI::App* eval = app.add_subcommand("eval", "float (and int8) accuracy");
+  AddDataFlags(eval, &e.data);
+  eval->add_option("--checkpoint", e.checkpoint, "checkpoint")->required();
+  eval->add_option("--split", e.split, "test or validation")
+      ->check(CLI::IsMember({"test", "validation"}));
+  eval->add_flag("--int8", e.int8, "also quantise and run on the engine");
+  eval->add_option("--calibration", e.calibration,
+                   "training images to calibrate int8 ranges");
+  eval->add_option("--recalibrate", e.recalibrate,
+                   "re-estimate BN statistics on N training images first");
+  eval->add_option("--limit", e.limit, "evaluate only the first N images");
+  eval->add_option("--threads", e.threads, "worker threads");
+  eval->add_option("--json", e.json, "also write the results as JSON here");
+
+  tool::ExportFlags x;
+  CLI::App* export_cmd =
+      app.add_subcommand("export", "int8 engine model from a checkpoint");
+  AddDataFlags(export_cmd, &x.data);
+  export_cmd->add_option("--checkpoint", x.checkpoint, "checkpoint")
+      ->required();
+  export_cmd->add_option("--out", x.out, "engine model blob to write")
+      ->required();
+  export_cmd->add_option("--calibration", x.calibration,
+                         "training images to calibrate int8 ranges");
+  export_cmd->add_option("--threads", x.threads, "worker threads");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& err) {
+    return app.exit(err);
+  }
+  try {
+    if (*train) return tool::TrainCommand(t);
+    if (*eval) return tool::EvalCommand(e);
+    if (*export_cmd) return tool::ExportCommand(x);
+  } catch (const std::exception& err) {
+    std::cerr << "mcunas-supernet: " << err.what() << "\n";
+    return 1;
+  }
+  return 2;
+}
