@@ -47,6 +47,15 @@ class Importer {
   // tflite_import.cc
   absl::Status FindEdgeOps();
   void FindPadFolds();
+  // Op i's input and output tensor indices, with the arity checked:
+  // min_inputs..max_inputs inputs (the first present) and one output.
+  struct OpIo {
+    std::vector<int32_t> in;
+    std::vector<int32_t> out;
+  };
+  absl::StatusOr<OpIo> ReadOpIo(int32_t i, size_t min_inputs,
+                                size_t max_inputs) const;
+
   absl::Status ConvertOp(int32_t i, int32_t code);
   // Every activation input must be a model input or an earlier op's output.
   absl::Status CheckWritten(const std::vector<int32_t>& inputs);

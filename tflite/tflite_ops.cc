@@ -96,11 +96,19 @@ int64_t Elements(const std::vector<int32_t>& shape) {
 
 }  // namespace
 
+absl::StatusOr<Importer::OpIo> Importer::ReadOpIo(int32_t i, size_t min_inputs,
+                                                  size_t max_inputs) const {
+  OpIo io;
+  MCUNAS_ASSIGN_OR_RETURN(io.in, reader_.OpInputs(i));
+  MCUNAS_ASSIGN_OR_RETURN(io.out, reader_.OpOutputs(i));
+  MCUNAS_RETURN_IF_ERROR(Arity(io.in, io.out, min_inputs, max_inputs));
+  return io;
+}
+
 absl::Status Importer::SpatialPads(int32_t i, PadFold* pads) const {
-  MCUNAS_ASSIGN_OR_RETURN(const std::vector<int32_t> in, reader_.OpInputs(i));
-  MCUNAS_ASSIGN_OR_RETURN(const std::vector<int32_t> out,
-                          reader_.OpOutputs(i));
-  MCUNAS_RETURN_IF_ERROR(Arity(in, out, 2, 3));
+  MCUNAS_ASSIGN_OR_RETURN(const OpIo io, ReadOpIo(i, 2, 3));
+  const std::vector<int32_t>& in = io.in;
+  const std::vector<int32_t>& out = io.out;
   if (in[1] < 0) return absl::InvalidArgumentError("no paddings tensor");
   MCUNAS_ASSIGN_OR_RETURN(const TensorInfo x, reader_.Tensor(in[0]));
   MCUNAS_ASSIGN_OR_RETURN(const TensorInfo y, reader_.Tensor(out[0]));
@@ -207,10 +215,9 @@ bool Importer::PadFoldFor(int32_t pad, int32_t conv, PadFold* fold) const {
 }
 
 absl::Status Importer::ConvertConv(int32_t i, bool depthwise) {
-  MCUNAS_ASSIGN_OR_RETURN(const std::vector<int32_t> in, reader_.OpInputs(i));
-  MCUNAS_ASSIGN_OR_RETURN(const std::vector<int32_t> out,
-                          reader_.OpOutputs(i));
-  MCUNAS_RETURN_IF_ERROR(Arity(in, out, 2, 3));
+  MCUNAS_ASSIGN_OR_RETURN(const OpIo io, ReadOpIo(i, 2, 3));
+  const std::vector<int32_t>& in = io.in;
+  const std::vector<int32_t>& out = io.out;
   const fb::Operator& op = reader_.op(i);
   fb::Padding padding;
   int32_t stride_h, stride_w, dilation_h, dilation_w;
@@ -322,10 +329,9 @@ absl::Status Importer::ConvertConv(int32_t i, bool depthwise) {
 }
 
 absl::Status Importer::ConvertPool(int32_t i) {
-  MCUNAS_ASSIGN_OR_RETURN(const std::vector<int32_t> in, reader_.OpInputs(i));
-  MCUNAS_ASSIGN_OR_RETURN(const std::vector<int32_t> out,
-                          reader_.OpOutputs(i));
-  MCUNAS_RETURN_IF_ERROR(Arity(in, out, 1, 1));
+  MCUNAS_ASSIGN_OR_RETURN(const OpIo io, ReadOpIo(i, 1, 1));
+  const std::vector<int32_t>& in = io.in;
+  const std::vector<int32_t>& out = io.out;
   const auto* o = reader_.op(i).builtin_options_as_Pool2DOptions();
   if (o == nullptr) return absl::InvalidArgumentError("missing Pool2DOptions");
   QuantOp q;
@@ -374,10 +380,9 @@ absl::Status Importer::ConvertPool(int32_t i) {
 }
 
 absl::Status Importer::ConvertFullyConnected(int32_t i) {
-  MCUNAS_ASSIGN_OR_RETURN(const std::vector<int32_t> in, reader_.OpInputs(i));
-  MCUNAS_ASSIGN_OR_RETURN(const std::vector<int32_t> out,
-                          reader_.OpOutputs(i));
-  MCUNAS_RETURN_IF_ERROR(Arity(in, out, 2, 3));
+  MCUNAS_ASSIGN_OR_RETURN(const OpIo io, ReadOpIo(i, 2, 3));
+  const std::vector<int32_t>& in = io.in;
+  const std::vector<int32_t>& out = io.out;
   QuantOp q;
   q.type = OpType::kFullyConnected;
   if (const auto* o = reader_.op(i).builtin_options_as_FullyConnectedOptions()) {
@@ -421,10 +426,9 @@ absl::Status Importer::ConvertFullyConnected(int32_t i) {
 }
 
 absl::Status Importer::ConvertAdd(int32_t i) {
-  MCUNAS_ASSIGN_OR_RETURN(const std::vector<int32_t> in, reader_.OpInputs(i));
-  MCUNAS_ASSIGN_OR_RETURN(const std::vector<int32_t> out,
-                          reader_.OpOutputs(i));
-  MCUNAS_RETURN_IF_ERROR(Arity(in, out, 2, 2));
+  MCUNAS_ASSIGN_OR_RETURN(const OpIo io, ReadOpIo(i, 2, 2));
+  const std::vector<int32_t>& in = io.in;
+  const std::vector<int32_t>& out = io.out;
   if (in[1] < 0) return absl::InvalidArgumentError("second input missing");
   QuantOp q;
   q.type = OpType::kAdd;
@@ -448,10 +452,9 @@ absl::Status Importer::ConvertAdd(int32_t i) {
 }
 
 absl::Status Importer::ConvertReshape(int32_t i) {
-  MCUNAS_ASSIGN_OR_RETURN(const std::vector<int32_t> in, reader_.OpInputs(i));
-  MCUNAS_ASSIGN_OR_RETURN(const std::vector<int32_t> out,
-                          reader_.OpOutputs(i));
-  MCUNAS_RETURN_IF_ERROR(Arity(in, out, 1, 2));
+  MCUNAS_ASSIGN_OR_RETURN(const OpIo io, ReadOpIo(i, 1, 2));
+  const std::vector<int32_t>& in = io.in;
+  const std::vector<int32_t>& out = io.out;
   MCUNAS_ASSIGN_OR_RETURN(const int32_t x, Activation(in[0]));
   MCUNAS_ASSIGN_OR_RETURN(const int32_t y, Activation(out[0]));
   if (Elements(tensor(x).shape) != Elements(tensor(y).shape)) {
@@ -468,10 +471,9 @@ absl::Status Importer::ConvertReshape(int32_t i) {
 }
 
 absl::Status Importer::ConvertSoftmax(int32_t i) {
-  MCUNAS_ASSIGN_OR_RETURN(const std::vector<int32_t> in, reader_.OpInputs(i));
-  MCUNAS_ASSIGN_OR_RETURN(const std::vector<int32_t> out,
-                          reader_.OpOutputs(i));
-  MCUNAS_RETURN_IF_ERROR(Arity(in, out, 1, 1));
+  MCUNAS_ASSIGN_OR_RETURN(const OpIo io, ReadOpIo(i, 1, 1));
+  const std::vector<int32_t>& in = io.in;
+  const std::vector<int32_t>& out = io.out;
   const auto* o = reader_.op(i).builtin_options_as_SoftmaxOptions();
   if (o == nullptr) return absl::InvalidArgumentError("missing SoftmaxOptions");
   if (!(o->beta() > 0.0f) || !std::isfinite(o->beta())) {
@@ -499,10 +501,9 @@ absl::Status Importer::ConvertSoftmax(int32_t i) {
 }
 
 absl::Status Importer::ConvertMean(int32_t i) {
-  MCUNAS_ASSIGN_OR_RETURN(const std::vector<int32_t> in, reader_.OpInputs(i));
-  MCUNAS_ASSIGN_OR_RETURN(const std::vector<int32_t> out,
-                          reader_.OpOutputs(i));
-  MCUNAS_RETURN_IF_ERROR(Arity(in, out, 2, 2));
+  MCUNAS_ASSIGN_OR_RETURN(const OpIo io, ReadOpIo(i, 2, 2));
+  const std::vector<int32_t>& in = io.in;
+  const std::vector<int32_t>& out = io.out;
   if (in[1] < 0) return absl::InvalidArgumentError("no axis tensor");
   MCUNAS_ASSIGN_OR_RETURN(const std::vector<int64_t> axes, IntValues(in[1]));
   MCUNAS_ASSIGN_OR_RETURN(const int32_t x, Activation(in[0]));
@@ -529,10 +530,9 @@ absl::Status Importer::ConvertMean(int32_t i) {
 }
 
 absl::Status Importer::ConvertTranspose(int32_t i) {
-  MCUNAS_ASSIGN_OR_RETURN(const std::vector<int32_t> in, reader_.OpInputs(i));
-  MCUNAS_ASSIGN_OR_RETURN(const std::vector<int32_t> out,
-                          reader_.OpOutputs(i));
-  MCUNAS_RETURN_IF_ERROR(Arity(in, out, 2, 2));
+  MCUNAS_ASSIGN_OR_RETURN(const OpIo io, ReadOpIo(i, 2, 2));
+  const std::vector<int32_t>& in = io.in;
+  const std::vector<int32_t>& out = io.out;
   if (in[1] < 0) return absl::InvalidArgumentError("no permutation tensor");
   MCUNAS_ASSIGN_OR_RETURN(const std::vector<int64_t> perm, IntValues(in[1]));
   MCUNAS_ASSIGN_OR_RETURN(const TensorInfo xi, reader_.Tensor(in[0]));
@@ -614,10 +614,9 @@ absl::Status Importer::ConvertPad(int32_t i) {
 }
 
 absl::Status Importer::ConvertQuantize(int32_t i) {
-  MCUNAS_ASSIGN_OR_RETURN(const std::vector<int32_t> in, reader_.OpInputs(i));
-  MCUNAS_ASSIGN_OR_RETURN(const std::vector<int32_t> out,
-                          reader_.OpOutputs(i));
-  MCUNAS_RETURN_IF_ERROR(Arity(in, out, 1, 1));
+  MCUNAS_ASSIGN_OR_RETURN(const OpIo io, ReadOpIo(i, 1, 1));
+  const std::vector<int32_t>& in = io.in;
+  const std::vector<int32_t>& out = io.out;
   MCUNAS_ASSIGN_OR_RETURN(const TensorInfo xi, reader_.Tensor(in[0]));
   MCUNAS_ASSIGN_OR_RETURN(const TensorInfo yi, reader_.Tensor(out[0]));
   if (xi.type != fb::TensorType::INT8 || yi.type != fb::TensorType::INT8) {
