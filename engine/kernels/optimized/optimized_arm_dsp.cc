@@ -3,8 +3,10 @@
 // two int16 lanes and SMLAD multiplies and accumulates both lanes, so four
 // int8 MACs cost a load, two extracts and two SMLADs. Both operands are split
 // the same way (bytes 0,2 and 1,3), which only reorders an exact integer sum.
-// Add and average pool are reference (add is all requantisation; pools are a
-// tiny share of MBNet).
+// Pointwise convs are in arm_dsp_pointwise.cc; pointwise and depthwise
+// requantise with FastRequant (arm_dsp_requant.h), im2col and fully
+// connected with ArmRequant below. Add and average pool are reference (add
+// is all requantisation; pools are a tiny share of MBNet).
 
 #if !defined(__arm__) && !defined(__thumb__)
 #error "ARM-only file; see engine/kernels/CMakeLists.txt"
@@ -18,6 +20,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "engine/kernels/optimized/arm_dsp_pointwise.h"
+#include "engine/kernels/optimized/arm_dsp_requant.h"
 #include "engine/kernels/optimized/depthwise_plane.h"
 #include "engine/kernels/optimized/platform_kernels.h"
 #include "engine/kernels/reference/reference_kernels.h"
@@ -241,37 +245,6 @@ void PixelsAllChannels(const RequantParams& rq, const Row* x,
   if (oc < out_c) Block<Row, NP, 1>(rq, x, weights, bias, n, oc, out);
 }
 
-void Pointwise(const ConvParams& params, const Shape3& in, const int8_t* input,
-               const int8_t* weights, const int32_t* bias, const Shape3& out,
-               int8_t* output) {
-  const int32_t pixels = out.h * out.w;
-  const bool dense = params.stride_h == 1 && params.stride_w == 1 &&
-                     in.h == out.h && in.w == out.w;
-  const auto in_pixel = [&](int32_t i) {
-    if (dense) return input + i * in.c;
-    const int32_t oy = i / out.w;
-    const int32_t ox = i - oy * out.w;
-    return input +
-           ((oy * params.stride_h) * in.w + ox * params.stride_w) * in.c;
-  };
-  const int32_t offset = params.requant.input_offset;
-  const int32_t offset2 = PackPair(offset, offset);
-  int32_t i = 0;
-  for (; i + 2 <= pixels; i += 2) {
-    const Int8Row x[2] = {{in_pixel(i), offset, offset2},
-                          {in_pixel(i + 1), offset, offset2}};
-    int8_t* rows[2] = {output + i * out.c, output + (i + 1) * out.c};
-    PixelsAllChannels<Int8Row, 2>(params.requant, x, weights, bias, in.c, out.c,
-                                  rows);
-  }
-  if (i < pixels) {
-    const Int8Row x[1] = {{in_pixel(i), offset, offset2}};
-    int8_t* rows[1] = {output + i * out.c};
-    PixelsAllChannels<Int8Row, 1>(params.requant, x, weights, bias, in.c, out.c,
-                                  rows);
-  }
-}
-
 // Output pixel (oy, ox)'s receptive field as int16 (input + offset, 0 in the
 // padding) in OHWI order, whole groups of four reordered as PatchRow says. A
 // window inside the input is kernel_h contiguous runs; only border windows
@@ -347,9 +320,11 @@ void Conv(const ConvParams& params, const Shape3& in, const int8_t* input,
   const bool one_by_one = params.kernel_h == 1 && params.kernel_w == 1;
   if (offset_ok && one_by_one && params.pad_top == 0 && params.pad_left == 0 &&
       (out.h - 1) * params.stride_h < in.h &&
-      (out.w - 1) * params.stride_w < in.w) {
-    Pointwise(params, in, input, weights, bias, out, output);
-  } else if (offset_ok && !one_by_one) {
+      (out.w - 1) * params.stride_w < in.w &&
+      ArmPointwise(params, in, input, weights, bias, out, output)) {
+    return;
+  }
+  if (offset_ok && !one_by_one) {
     Im2colConv(params, in, input, weights, bias, out, output, scratch);
   } else {
     reference::Conv(params, in, input, weights, bias, out, output, scratch);
@@ -372,27 +347,99 @@ void FullyConnected(const RequantParams& rq, int32_t in_elements,
                                 rows);
 }
 
+// One output channel of a depthwise conv: its taps and accumulator start
+// (bias + input_offset * sum of taps), both doubled for FastRequant, and its
+// requantisation.
+struct DwChannel {
+  const int16_t* taps;  // [kernel_h][kernel_w]
+  int32_t acc0;         // added by RequantRow, not by the MAC loops
+  FastChannel q;
+  int32_t act_min;
+  int32_t act_max;
+};
+
+// The requantisation of a DwChannel in locals: stores through int8_t* may
+// alias anything, so values read through a reference would be reloaded
+// after every output byte.
+struct DwRequant {
+  int32_t acc0, multiplier, k, right_shift, act_min, act_max;
+
+  explicit DwRequant(const DwChannel& ch)
+      : acc0(ch.acc0),
+        multiplier(ch.q.multiplier),
+        k(ch.q.k),
+        right_shift(ch.q.right_shift),
+        act_min(ch.act_min),
+        act_max(ch.act_max) {}
+};
+
+// Outputs per pass of the depthwise channel functions: a pass first leaves
+// its accumulators in a stack buffer, then requantises them with the
+// constants in registers (doing both in one loop runs out of registers and
+// spills every constant).
+constexpr int32_t kDwRow = 64;
+
+// Writes FastRequant of acc0 + acc[0 .. n) to o[0], o[stride], ...
+void RequantRow(const int32_t* acc, int32_t n, int8_t* o, int32_t stride,
+                const DwRequant& rq) {
+  const int32_t acc0 = rq.acc0;
+  const int32_t m = rq.multiplier;
+  const int32_t k = rq.k;
+  const int32_t r = rq.right_shift;
+  const int32_t lo = rq.act_min;
+  const int32_t hi = rq.act_max;
+  if (lo == -128 && hi == 127) {  // the usual fused ReLU6 / none: SSAT clamps
+    for (int32_t i = 0; i < n; ++i, o += stride) {
+      *o = static_cast<int8_t>(FastRequant(acc0 + acc[i], m, k, r));
+    }
+    return;
+  }
+  for (int32_t i = 0; i < n; ++i, o += stride) {
+    *o = Clamp(FastRequant(acc0 + acc[i], m, k, r), lo, hi);
+  }
+}
+
+// Runs one channel row by row: row_macs(oy, ox0, n, acc) leaves the
+// accumulators of outputs (oy, ox0 .. ox0 + n) in acc, then RequantRow
+// writes them.
+template <typename RowMacs>
+inline void ChannelByRows(const DwChannel& ch, int8_t* dst, const Shape3& out,
+                          RowMacs row_macs) {
+  const DwRequant rq(ch);
+  int32_t acc[kDwRow];
+  const int32_t oc = out.c;
+  for (int32_t oy = 0; oy < out.h; ++oy) {
+    for (int32_t ox0 = 0; ox0 < out.w; ox0 += kDwRow) {
+      const int32_t n = out.w - ox0 < kDwRow ? out.w - ox0 : kDwRow;
+      row_macs(oy, ox0, n, acc);
+      RequantRow(acc, n, dst + (oy * out.w + ox0) * oc, oc, rq);
+    }
+  }
+}
+
 // One depthwise channel from the padded plane, two outputs per step sharing
 // each weight load. K and S known at compile time unroll the taps; 0 means
 // "read them from the parameters".
 template <int32_t K, int32_t S>
-void DepthwiseChannel(const int8_t* plane, PlaneGeometry g, const int16_t* taps,
-                      int32_t acc0, const reference::ChannelRequant& crq,
-                      int8_t* dst, const ConvParams& p, const Shape3& out) {
-  const ArmRequant rq = ArmRequant::From(crq);
+void DepthwiseChannel(const int8_t* plane, PlaneGeometry g,
+                      const DwChannel& ch, int8_t* dst, const ConvParams& p,
+                      const Shape3& out) {
+  const int16_t* taps = ch.taps;
   const int32_t kh = K != 0 ? K : p.kernel_h;
   const int32_t kw = K != 0 ? K : p.kernel_w;
   const int32_t sw = S != 0 ? S : p.stride_w;
-  for (int32_t oy = 0; oy < out.h; ++oy) {
-    const int8_t* top = plane + oy * p.stride_h * g.w;
-    int8_t* out_row = dst + oy * out.w * out.c;
-    int32_t ox = 0;
-    for (; ox + 2 <= out.w; ox += 2) {
-      int32_t a0 = acc0;
-      int32_t a1 = acc0;
-      const int8_t* r = top + ox * sw;
+  const int32_t row_step = p.stride_h * g.w;
+  const int32_t gw = g.w;
+  ChannelByRows(ch, dst, out, [&](int32_t oy, int32_t ox0, int32_t n,
+                                  int32_t* acc) {
+    const int8_t* top = plane + oy * row_step + ox0 * sw;
+    int32_t i = 0;
+    for (; i + 2 <= n; i += 2, top += 2 * sw) {
+      int32_t a0 = 0;
+      int32_t a1 = 0;
+      const int8_t* r = top;
 #pragma GCC unroll 7
-      for (int32_t ky = 0; ky < kh; ++ky, r += g.w) {
+      for (int32_t ky = 0; ky < kh; ++ky, r += gw) {
         const int16_t* t = taps + ky * kw;
 #pragma GCC unroll 7
         for (int32_t kx = 0; kx < kw; ++kx) {
@@ -400,18 +447,65 @@ void DepthwiseChannel(const int8_t* plane, PlaneGeometry g, const int16_t* taps,
           a1 += r[kx + sw] * t[kx];
         }
       }
-      out_row[ox * out.c] = rq.Apply(a0);
-      out_row[(ox + 1) * out.c] = rq.Apply(a1);
+      acc[i] = a0;
+      acc[i + 1] = a1;
     }
-    if (ox < out.w) {
-      int32_t a0 = acc0;
-      const int8_t* r = top + ox * sw;
-      for (int32_t ky = 0; ky < kh; ++ky, r += g.w) {
+    if (i < n) {
+      int32_t a0 = 0;
+      const int8_t* r = top;
+      for (int32_t ky = 0; ky < kh; ++ky, r += gw) {
         for (int32_t kx = 0; kx < kw; ++kx) a0 += r[kx] * taps[ky * kw + kx];
       }
-      out_row[ox * out.c] = rq.Apply(a0);
+      acc[i] = a0;
     }
+  });
+}
+
+// Stride-2 3x3 channel, two outputs per step: one kernel row of outputs at
+// r and r + 2 reads r[0 .. 4]; SXTB16 of r[0 .. 3] gives (r0, r2) for one
+// SMLAD with (w0, w2), the rest are single-lane SMLAxy.
+void DepthwiseChannel3S2(const int8_t* plane, PlaneGeometry g,
+                         const DwChannel& ch, int8_t* dst,
+                         const ConvParams& /*p*/, const Shape3& out) {
+  const int16_t* taps = ch.taps;
+  int32_t w02[3], w1[3];
+  for (int32_t ky = 0; ky < 3; ++ky) {
+    w02[ky] = PackPair(taps[3 * ky], taps[3 * ky + 2]);
+    w1[ky] = taps[3 * ky + 1];
   }
+  const int32_t gw = g.w;
+  ChannelByRows(ch, dst, out, [&](int32_t oy, int32_t ox0, int32_t n,
+                                  int32_t* acc) {
+    const int8_t* r = plane + 2 * oy * gw + 2 * ox0;
+    int32_t i = 0;
+    for (; i + 2 <= n; i += 2, r += 4) {
+      int32_t a0 = 0;
+      int32_t a1 = 0;
+#pragma GCC unroll 3
+      for (int32_t ky = 0; ky < 3; ++ky) {
+        const int8_t* q = r + ky * gw;
+        const uint32_t x = Load4(q);
+        const int32_t e = EvenBytes(x);    // (r0, r2)
+        const int32_t d = OddBytes(x);     // (r1, r3)
+        a0 = __smlad(e, w02[ky], a0);      // r0 w0 + r2 w2
+        a0 = __smlabb(d, w1[ky], a0);      // r1 w1
+        a1 = __smlatb(e, w02[ky], a1);     // r2 w0
+        a1 = __smlatb(d, w1[ky], a1);      // r3 w1
+        a1 = __smlabt(q[4], w02[ky], a1);  // r4 w2
+      }
+      acc[i] = a0;
+      acc[i + 1] = a1;
+    }
+    if (i < n) {
+      int32_t a0 = 0;
+      for (int32_t ky = 0; ky < 3; ++ky) {
+        for (int32_t kx = 0; kx < 3; ++kx) {
+          a0 += r[ky * gw + kx] * taps[3 * ky + kx];
+        }
+      }
+      acc[i] = a0;
+    }
+  });
 }
 
 // One kernel row's taps packed for RowPairS1: w02 = (w0, w2), w13 = (w1, w3),
@@ -462,85 +556,248 @@ inline void RowPairS1(const int8_t* r, const PackedRow& w, int32_t* a0,
 // Stride-1 KxK depthwise channel with RowPairS1, two outputs per step.
 template <int32_t K>
 void DepthwiseChannelS1(const int8_t* plane, PlaneGeometry g,
-                        const int16_t* taps, int32_t acc0,
-                        const reference::ChannelRequant& crq, int8_t* dst,
+                        const DwChannel& ch, int8_t* dst,
                         const ConvParams& /*p*/, const Shape3& out) {
-  const ArmRequant rq = ArmRequant::From(crq);
+  const int16_t* taps = ch.taps;
   PackedRow rows[K];
   for (int32_t ky = 0; ky < K; ++ky) {
-    int32_t t[8] = {};
-    for (int32_t kx = 0; kx < K; ++kx) t[kx] = taps[ky * K + kx];
-    rows[ky] = {PackPair(t[0], t[2]), PackPair(t[1], t[3]),
-                PackPair(t[4], t[6]), PackPair(t[5], 0)};
+    const int16_t* t = taps + ky * K;
+    const auto tap = [t](int32_t kx) { return kx < K ? t[kx] : 0; };
+    rows[ky] = {PackPair(tap(0), tap(2)), PackPair(tap(1), tap(3)),
+                PackPair(tap(4), tap(6)), PackPair(tap(5), 0)};
   }
-  for (int32_t oy = 0; oy < out.h; ++oy) {
-    const int8_t* top = plane + oy * g.w;
-    int8_t* out_row = dst + oy * out.w * out.c;
-    int32_t ox = 0;
-    for (; ox + 2 <= out.w; ox += 2) {
-      int32_t a0 = acc0;
-      int32_t a1 = acc0;
+  const int32_t gw = g.w;
+  ChannelByRows(ch, dst, out, [&](int32_t oy, int32_t ox0, int32_t n,
+                                  int32_t* acc) {
+    const int8_t* top = plane + oy * gw + ox0;
+    int32_t i = 0;
+    for (; i + 2 <= n; i += 2, top += 2) {
+      int32_t a0 = 0;
+      int32_t a1 = 0;
 #pragma GCC unroll 7
       for (int32_t ky = 0; ky < K; ++ky) {
-        RowPairS1<K>(top + ky * g.w + ox, rows[ky], &a0, &a1);
+        RowPairS1<K>(top + ky * gw, rows[ky], &a0, &a1);
       }
-      out_row[ox * out.c] = rq.Apply(a0);
-      out_row[(ox + 1) * out.c] = rq.Apply(a1);
+      acc[i] = a0;
+      acc[i + 1] = a1;
     }
-    if (ox < out.w) {
-      int32_t a0 = acc0;
-      const int8_t* r = top + ox;
-      for (int32_t ky = 0; ky < K; ++ky, r += g.w) {
+    if (i < n) {
+      int32_t a0 = 0;
+      const int8_t* r = top;
+      for (int32_t ky = 0; ky < K; ++ky, r += gw) {
         for (int32_t kx = 0; kx < K; ++kx) a0 += r[kx] * taps[ky * K + kx];
       }
-      out_row[ox * out.c] = rq.Apply(a0);
+      acc[i] = a0;
+    }
+  });
+}
+
+}  // namespace
+}  // namespace mcunas::engine::optimized
+
+// acc[2i], acc[2i + 1] = the 3x3 window sums at r + 2i and r + 2i + 1 (rows
+// gw bytes apart) for i < pairs, without the accumulator start. w holds
+// (w0, w2), (w3, w5), (w6, w8), (w1, w4), (w7, 0) of the (doubled) taps.
+// One pair reads r[2i .. 2i + 3] of each row: per row one LDR, two SXTB16
+// (even and odd bytes), two SMLAD for the lanes that match (w0, w2) and two
+// SMLAxy for the middle tap. REQUIRES: pairs >= 1.
+extern "C" void McunasArmDw3x3S1Pairs(const int8_t* r, int32_t gw,
+                                      int32_t* acc, int32_t pairs,
+                                      const int32_t* w);
+
+// r0 the window's top row, r1 gw, lr 2 gw, r2 acc, r3 acc end, r4-r8 taps,
+// r9/r10 even/odd bytes, r11/r12 the two sums.
+__asm__(R"(
+  .pushsection .text.McunasArmDw3x3S1Pairs,"ax",%progbits
+  .syntax unified
+  .thumb
+  .p2align 2
+  .global McunasArmDw3x3S1Pairs
+  .type McunasArmDw3x3S1Pairs, %function
+  .thumb_func
+McunasArmDw3x3S1Pairs:
+  push {r4-r11, lr}
+  ldr r4, [sp, #36]
+  ldm r4, {r4-r8}
+  add r3, r2, r3, lsl #3
+  lsl lr, r1, #1
+.Ldw3_pair:
+  ldr r9, [r0]
+  sxtb16 r10, r9, ror #8
+  sxtb16 r9, r9
+  smuad r11, r9, r4
+  smuad r12, r10, r4
+  smlabb r11, r10, r7, r11
+  smlatb r12, r9, r7, r12
+  ldr r9, [r0, r1]
+  sxtb16 r10, r9, ror #8
+  sxtb16 r9, r9
+  smlad r11, r9, r5, r11
+  smlad r12, r10, r5, r12
+  smlabt r11, r10, r7, r11
+  smlatt r12, r9, r7, r12
+  ldr r9, [r0, lr]
+  sxtb16 r10, r9, ror #8
+  sxtb16 r9, r9
+  smlad r11, r9, r6, r11
+  smlad r12, r10, r6, r12
+  smlabb r11, r10, r8, r11
+  smlatb r12, r9, r8, r12
+  stm r2!, {r11, r12}
+  adds r0, #2
+  cmp r2, r3
+  bne .Ldw3_pair
+  pop {r4-r11, pc}
+  .size McunasArmDw3x3S1Pairs, .-McunasArmDw3x3S1Pairs
+  .popsection
+)");
+
+namespace mcunas::engine::optimized {
+namespace {
+
+// Accumulators the flattened 3x3 stride-1 pass keeps on the stack (1 KB).
+constexpr int32_t kDw3Buffer = 256;
+
+// Stride-1 3x3 channel over whole plane rows: the outputs of consecutive
+// rows are computed as one run over the flattened plane (each row's last
+// gw - ow results straddle two rows and are dropped), so the assembly loop
+// runs once per block of rows, not once per row. Planes wider than the
+// buffer take DepthwiseChannelS1<3>.
+void DepthwiseChannel3S1(const int8_t* plane, PlaneGeometry g,
+                         const DwChannel& ch, int8_t* dst,
+                         const ConvParams& p, const Shape3& out) {
+  const int32_t gw = g.w;
+  const int32_t rows_per_block = kDw3Buffer / gw;
+  if (rows_per_block < 1) {
+    DepthwiseChannelS1<3>(plane, g, ch, dst, p, out);
+    return;
+  }
+  const int16_t* t = ch.taps;
+  const int32_t w[5] = {PackPair(t[0], t[2]), PackPair(t[3], t[5]),
+                        PackPair(t[6], t[8]), PackPair(t[1], t[4]),
+                        PackPair(t[7], 0)};
+  const DwRequant rq(ch);
+  const int32_t ow = out.w;
+  const int32_t oc = out.c;
+  int32_t acc[kDw3Buffer];
+  for (int32_t oy0 = 0; oy0 < out.h; oy0 += rows_per_block) {
+    const int32_t rows =
+        out.h - oy0 < rows_per_block ? out.h - oy0 : rows_per_block;
+    const int8_t* top = plane + oy0 * gw;
+    // A pair reads 4 bytes from its first window column, so the runs stop
+    // where that would pass the plane's last row; the rest is scalar.
+    const int32_t n = rows * gw - (oy0 + rows == out.h ? gw - ow : 0);
+    const int32_t pairs = (oy0 + rows == out.h ? n - 1 : n) >> 1;
+    if (pairs > 0) McunasArmDw3x3S1Pairs(top, gw, acc, pairs, w);
+    for (int32_t j = 2 * pairs; j < n; ++j) {
+      const int8_t* r = top + j;
+      int32_t a = 0;
+      for (int32_t ky = 0; ky < 3; ++ky) {
+        for (int32_t kx = 0; kx < 3; ++kx) a += r[ky * gw + kx] * t[3 * ky + kx];
+      }
+      acc[j] = a;
+    }
+    for (int32_t y = 0; y < rows; ++y) {
+      RequantRow(acc + y * gw, ow, dst + (oy0 + y) * ow * oc, oc, rq);
     }
   }
 }
 
-using ChannelFn = void (*)(const int8_t*, PlaneGeometry, const int16_t*,
-                           int32_t, const reference::ChannelRequant&, int8_t*,
-                           const ConvParams&, const Shape3&);
+using ChannelFn = void (*)(const int8_t*, PlaneGeometry, const DwChannel&,
+                           int8_t*, const ConvParams&, const Shape3&);
 
+// Strides 1 and 2 of the square MBNet kernels are specialised; anything
+// else (stride 3+, non-square) takes the generic loop, which keeps the
+// firmware from carrying unrolled copies nobody runs.
 ChannelFn PickChannelFn(const ConvParams& p) {
-  if (p.kernel_h != p.kernel_w || p.stride_h != p.stride_w) {
+  if (p.kernel_h != p.kernel_w || p.stride_h != p.stride_w ||
+      p.stride_w > 2) {
     return DepthwiseChannel<0, 0>;
   }
   const bool s1 = p.stride_w == 1;
-  const bool s2 = p.stride_w == 2;
   switch (p.kernel_w) {
     case 3:
-      return s1   ? DepthwiseChannelS1<3>
-             : s2 ? DepthwiseChannel<3, 2>
-                  : DepthwiseChannel<3, 0>;
+      return s1 ? DepthwiseChannel3S1 : DepthwiseChannel3S2;
     case 5:
-      return s1   ? DepthwiseChannelS1<5>
-             : s2 ? DepthwiseChannel<5, 2>
-                  : DepthwiseChannel<5, 0>;
+      return s1 ? DepthwiseChannelS1<5> : DepthwiseChannel<5, 2>;
     case 7:
-      return s1   ? DepthwiseChannelS1<7>
-             : s2 ? DepthwiseChannel<7, 2>
-                  : DepthwiseChannel<7, 0>;
+      return s1 ? DepthwiseChannelS1<7> : DepthwiseChannel<7, 2>;
     default:
       return DepthwiseChannel<0, 0>;
   }
 }
 
+// CopyPaddedPlane (depthwise_plane.h) without library calls: the planes
+// here are small (person_detect's are 3x3 to 97x97), where memset's call and
+// alignment preamble cost more than the bytes. Pads are written by byte,
+// the strided gather four bytes per step.
+void CopyPlane(const ConvParams& p, const Shape3& in, const int8_t* input,
+               int32_t c, PlaneGeometry g, int8_t* plane) {
+  const int8_t zero_point = static_cast<int8_t>(-p.requant.input_offset);
+  int32_t x_begin = p.pad_left < g.w ? p.pad_left : g.w;
+  if (x_begin < 0) x_begin = 0;
+  int32_t x_end = p.pad_left + in.w;
+  if (x_end > g.w) x_end = g.w;
+  if (x_end < x_begin) x_end = x_begin;
+  const int32_t step = in.c;
+  int8_t* row = plane;
+  for (int32_t r = 0; r < g.h; ++r, row += g.w) {
+    const int32_t y = r - p.pad_top;
+    if (y < 0 || y >= in.h) {
+      for (int32_t q = 0; q < g.w; ++q) row[q] = zero_point;
+      continue;
+    }
+    for (int32_t q = 0; q < x_begin; ++q) row[q] = zero_point;
+    const int8_t* src = input + (y * in.w + x_begin - p.pad_left) * step + c;
+    int8_t* d = row + x_begin;
+    int32_t q = x_begin;
+    for (; q + 4 <= x_end; q += 4, d += 4, src += 4 * step) {
+      d[0] = src[0];
+      d[1] = src[step];
+      d[2] = src[2 * step];
+      d[3] = src[3 * step];
+    }
+    for (; q < x_end; ++q, src += step) *d++ = *src;
+    for (q = x_end; q < g.w; ++q) row[q] = zero_point;
+  }
+}
+
+// The padded-plane scheme (depthwise_plane.h) with doubled taps, so that the
+// channel functions hand FastRequant 2 * acc at no cost.
 void Depthwise(const ConvParams& params, const Shape3& in, const int8_t* input,
                const int8_t* weights, const int32_t* bias, const Shape3& out,
                int8_t* output, int8_t* scratch) {
+  const RequantParams& rq = params.requant;
+  const int32_t taps_n = params.kernel_h * params.kernel_w;
   if (!PlaneDepthwiseApplies(params, in, out) ||
-      !MultipliersAreExact(params.requant, out.c)) {
+      !FastRequantApplies(rq, bias, out.c, taps_n)) {
     reference::Depthwise(params, in, input, weights, bias, out, output,
                          scratch);
     return;
   }
   const ChannelFn fn = PickChannelFn(params);
-  RunPlaneDepthwise(
-      params, in, input, weights, bias, out, output, scratch,
-      [&](const int8_t* plane, PlaneGeometry g, const int16_t* taps,
-          int32_t acc0, reference::ChannelRequant rq,
-          int8_t* dst) { fn(plane, g, taps, acc0, rq, dst, params, out); });
+  const PlaneGeometry g = PaddedPlane(params, out);
+  const int32_t out_c = out.c;
+  int16_t taps[kMaxPlaneKernel * kMaxPlaneKernel];
+  for (int32_t c = 0; c < in.c; ++c) {
+    CopyPlane(params, in, input, c, g, scratch);
+    for (int32_t m = 0; m < params.depth_multiplier; ++m) {
+      const int32_t oc = c * params.depth_multiplier + m;
+      // acc0 = bias + input_offset * sum(taps): a padded tap holds the zero
+      // point, so it adds (zp + input_offset) * w = 0, as reference skips it.
+      int32_t sum = 0;
+      const int8_t* w = weights + oc;
+      for (int32_t k = 0; k < taps_n; ++k, w += out_c) {
+        sum += *w;
+        taps[k] = static_cast<int16_t>(2 * *w);
+      }
+      const int32_t acc0 =
+          (bias != nullptr ? bias[oc] : 0) + rq.input_offset * sum;
+      const DwChannel ch = {taps, 2 * acc0, MakeFastChannel(rq, nullptr, oc),
+                            rq.act_min, rq.act_max};
+      fn(scratch, g, ch, output + oc, params, out);
+    }
+  }
 }
 
 constexpr KernelSet kArmDspSet = {
