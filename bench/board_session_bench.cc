@@ -1,17 +1,21 @@
 // What one model measurement costs on a persistent emulated board (QEMU
 // started and the runner firmware loaded once): write the blob into the
-// board's model region, load it (CRC checked on the board), stage the input,
-// run it 3 times, read the outputs back. The models are ~200 KB MBNet
-// candidates with few MACs; two of them alternate so that every iteration
-// really writes a blob. See docs/benchmarks.md.
+// board's model region, load it, stage the input, run it 3 times, read the
+// outputs back. The models are ~200 KB MBNet candidates with few MACs; two
+// of them alternate so that every iteration really writes a blob. The time
+// splits into a fixed part per command and a part per emulated instruction;
+// BM_FixedAndPerInstruction measures the two apart (the first from a ping
+// and from 1 against 11 runs of one model). See docs/benchmarks.md.
 //
 //   build-devices/bench/mcunas_board_session_bench --benchmark_repetitions=5
+#include <chrono>
 #include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "benchmark/benchmark.h"
+#include "mcunas/common/status_macros.h"
 #include "mcunas/devices/board_catalog.h"
 #include "mcunas/devices/device.h"
 #include "mcunas/devices/emulated_board.h"
@@ -33,50 +37,105 @@ absl::StatusOr<testing::TestModel> Model200K(uint32_t seed) {
   return testing::MakeModel("200 KB candidate", seed, o);
 }
 
+// The board and the two models, or why not (then the benchmark is skipped).
+struct Setup {
+  std::unique_ptr<EmulatedBoard> device;
+  std::vector<testing::TestModel> models;
+};
+
+absl::StatusOr<Setup> MakeSetup(const char* board_name) {
+  MCUNAS_ASSIGN_OR_RETURN(BoardCatalog catalog,
+                          BoardCatalog::Load(DefaultCatalogPath()));
+  MCUNAS_ASSIGN_OR_RETURN(BoardProfile board, catalog.Find(board_name));
+  MCUNAS_ASSIGN_OR_RETURN(std::string firmware,
+                          FindFirmware(board, DefaultFirmwareDirs()));
+  Setup setup;
+  for (uint32_t seed : {1u, 2u}) {
+    MCUNAS_ASSIGN_OR_RETURN(testing::TestModel m, Model200K(seed));
+    setup.models.push_back(std::move(m));
+  }
+  setup.device =
+      std::make_unique<EmulatedBoard>(board, firmware, DeviceOptions{});
+  MCUNAS_RETURN_IF_ERROR(setup.device->Prepare());
+  return setup;
+}
+
 void BM_LoadAndRunThreeTimes(benchmark::State& state, const char* board_name,
                              bool rewrite_blob) {
-  absl::StatusOr<BoardCatalog> catalog =
-      BoardCatalog::Load(DefaultCatalogPath());
-  absl::StatusOr<BoardProfile> board =
-      catalog.ok() ? catalog->Find(board_name) : catalog.status();
-  absl::StatusOr<std::string> firmware =
-      board.ok() ? FindFirmware(*board, DefaultFirmwareDirs())
-                 : board.status();
-  if (!firmware.ok()) {
-    state.SkipWithError(std::string(firmware.status().message()).c_str());
+  absl::StatusOr<Setup> setup = MakeSetup(board_name);
+  if (!setup.ok()) {
+    state.SkipWithError(std::string(setup.status().message()).c_str());
     return;
   }
-  std::vector<testing::TestModel> models;
-  for (uint32_t seed : {1u, 2u}) {
-    absl::StatusOr<testing::TestModel> m = Model200K(seed);
-    if (!m.ok()) {
-      state.SkipWithError(std::string(m.status().message()).c_str());
-      return;
-    }
-    models.push_back(*m);
-  }
-  EmulatedBoard device(*board, *firmware, DeviceOptions{});
-  absl::Status prepared = device.Prepare();
-  if (!prepared.ok()) {
-    state.SkipWithError(std::string(prepared.message()).c_str());
-    return;
-  }
+  EmulatedBoard& device = *setup->device;
+  const std::vector<testing::TestModel>& models = setup->models;
   RunOptions options;
   options.runs = 3;
   double instructions = 0;
   size_t i = 0;
   for (auto _ : state) {
-    const testing::TestModel& m = models[rewrite_blob ? i++ % 2 : 0];
+    const size_t model = rewrite_blob ? i++ % 2 : 0;
+    const testing::TestModel& m = models[model];
     absl::StatusOr<RunResult> result = device.Run(m.blob, m.input, options);
     if (!result.ok()) {
       state.SkipWithError(std::string(result.status().message()).c_str());
       return;
     }
-    instructions = result->stats.median;
+    // The first model's count, whichever model ran last.
+    if (model == 0) instructions = result->stats.median;
     benchmark::DoNotOptimize(result->outputs.data());
   }
   state.counters["blob_bytes"] = static_cast<double>(models[0].blob.size());
   state.counters["instructions_per_run"] = instructions;
+}
+
+// Per iteration: a ping (an empty command: the fixed cost of any command),
+// then the first model resident and loaded, run once and 11 times. The
+// difference is 10 runs' worth of emulated instructions.
+void BM_FixedAndPerInstruction(benchmark::State& state,
+                               const char* board_name) {
+  absl::StatusOr<Setup> setup = MakeSetup(board_name);
+  if (!setup.ok()) {
+    state.SkipWithError(std::string(setup.status().message()).c_str());
+    return;
+  }
+  EmulatedBoard& device = *setup->device;
+  const testing::TestModel& m = setup->models[0];
+  RunOptions once;
+  RunOptions eleven;
+  eleven.runs = 11;
+  using Clock = std::chrono::steady_clock;
+  auto ms_since = [](Clock::time_point start) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - start)
+        .count();
+  };
+  double ping_ms = 0;
+  double once_ms = 0;
+  double eleven_ms = 0;
+  double instructions = 0;
+  for (auto _ : state) {
+    Clock::time_point start = Clock::now();
+    absl::Status ping = device.Health();
+    ping_ms += ms_since(start);
+    start = Clock::now();
+    absl::StatusOr<RunResult> one = device.Run(m.blob, m.input, once);
+    once_ms += ms_since(start);
+    start = Clock::now();
+    absl::StatusOr<RunResult> many = device.Run(m.blob, m.input, eleven);
+    eleven_ms += ms_since(start);
+    if (!ping.ok() || !one.ok() || !many.ok()) {
+      state.SkipWithError("a command failed");
+      return;
+    }
+    instructions = one->stats.median;
+  }
+  const double n = static_cast<double>(state.iterations());
+  const double per_run_ms = (eleven_ms - once_ms) / (10 * n);
+  state.counters["ping_ms"] = ping_ms / n;
+  state.counters["run_command_fixed_ms"] = once_ms / n - per_run_ms;
+  state.counters["per_run_ms"] = per_run_ms;
+  state.counters["instructions_per_run"] = instructions;
+  state.counters["M_instructions_per_s"] = instructions / per_run_ms / 1e3;
 }
 
 BENCHMARK_CAPTURE(BM_LoadAndRunThreeTimes, qemu_m4_new_blob, "qemu-m4", true)
@@ -87,6 +146,9 @@ BENCHMARK_CAPTURE(BM_LoadAndRunThreeTimes, qemu_m4_resident_blob, "qemu-m4",
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 BENCHMARK_CAPTURE(BM_LoadAndRunThreeTimes, qemu_m33_new_blob, "qemu-m33", true)
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
+BENCHMARK_CAPTURE(BM_FixedAndPerInstruction, qemu_m4, "qemu-m4")
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 

@@ -173,8 +173,13 @@ absl::Status EmulatedBoard::Start() {
   MCUNAS_RETURN_IF_ERROR(gdb_->WriteRegister(pc, reset & ~1u));
   MCUNAS_RETURN_IF_ERROR(gdb_->WriteRegister(xpsr, kXpsrThumb));
 
+  // QEMU's gdbstub answers requests in order and needs no ack before the
+  // next one, so batches of requests go in one write.
+  gdb_->set_pipelining(true);
   RunnerSession::Options session_options;
   session_options.board_name = board_.name;
+  // Breakpoint stops make QEMU retranslate all code; watchpoint stops don't.
+  session_options.stop_mode = StopMode::kWatchpoints;
   session_options.breakpoint = BreakpointType::kSoftware;
   session_options.boot_timeout = options_.boot_timeout;
   session_options.write_blob = [this](uint32_t address,
@@ -254,10 +259,15 @@ double EmulatedBoard::TicksToInstructions(uint64_t ticks) const {
 absl::StatusOr<RunResult> EmulatedBoard::Run(const std::vector<uint8_t>& blob,
                                              const std::vector<int8_t>& inputs,
                                              const RunOptions& options) {
-  MCUNAS_ASSIGN_OR_RETURN(std::unique_ptr<engine::LoadedModel> model,
-                          engine::LoadedModel::FromBytes(blob));
-  MCUNAS_RETURN_IF_ERROR(CheckBudgets(board_, model->model()));
-  MCUNAS_RETURN_IF_ERROR(CheckInputBytes(model->model(), inputs));
+  if (checked_model_ == nullptr || blob != checked_blob_) {
+    checked_model_.reset();
+    checked_blob_.clear();
+    MCUNAS_ASSIGN_OR_RETURN(checked_model_,
+                            engine::LoadedModel::FromBytes(blob));
+    checked_blob_ = blob;
+  }
+  MCUNAS_RETURN_IF_ERROR(CheckBudgets(board_, checked_model_->model()));
+  MCUNAS_RETURN_IF_ERROR(CheckInputBytes(checked_model_->model(), inputs));
   MCUNAS_RETURN_IF_ERROR(Prepare());
   absl::StatusOr<TickRun> run = session_->RunModel(
       blob, inputs, options, board_.sram_budget, board_.flash_budget);

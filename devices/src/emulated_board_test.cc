@@ -143,6 +143,43 @@ TEST(RspClientTest, DrivesQemuDirectly) {
   EXPECT_THAT(std::string(stop.status().message()), HasSubstr("interrupted it"));
   // And the session is still usable after the interrupt.
   EXPECT_EQ(*(*gdb)->ReadRegister(15), 0x100u);
+
+  // Pipelined batches and a write watchpoint: `str r1, [r0]` at 0x100, then
+  // `b .`. QEMU stops before the store; without the watchpoint it is done.
+  constexpr uint32_t kWatched = 0x20002000;
+  const std::vector<uint8_t> store = {0x01, 0x60, 0xfe, 0xe7};
+  ASSERT_TRUE((*gdb)->WriteMemory(0x100, store).ok());
+  ASSERT_TRUE((*gdb)->WriteRegister(0, kWatched).ok());
+  ASSERT_TRUE((*gdb)->WriteRegister(1, 0x12345678).ok());
+  ASSERT_TRUE((*gdb)->WriteRegister(15, 0x100).ok());
+  (*gdb)->set_pipelining(true);
+  RspBatch watch;
+  const std::vector<uint8_t> zero(4, 0);
+  watch.WriteMemory(kWatched, zero);
+  const size_t code = watch.ReadMemory(0x100, 4);
+  watch.InsertWatchpoint(WatchpointType::kWrite, kWatched, 4);
+  absl::StatusOr<RspClient::PipelineResult> hit =
+      (*gdb)->Pipeline(watch, absl::Seconds(5));
+  ASSERT_TRUE(hit.ok()) << hit.status();
+  EXPECT_EQ(hit->reads[code], store);
+  EXPECT_TRUE(hit->stop.watchpoint) << hit->stop.raw;
+  EXPECT_EQ(hit->stop.watch_address, kWatched);
+  EXPECT_EQ(*(*gdb)->ReadRegister(15), 0x100u);
+  EXPECT_EQ(*(*gdb)->ReadMemory(kWatched, 4), zero);
+  RspBatch unwatch;
+  unwatch.RemoveWatchpoint(WatchpointType::kWrite, kWatched, 4);
+  absl::StatusOr<RspClient::PipelineResult> ran =
+      (*gdb)->Pipeline(unwatch, absl::Milliseconds(200));
+  EXPECT_EQ(ran.status().code(), absl::StatusCode::kDeadlineExceeded);
+  const std::vector<uint8_t> stored = {0x78, 0x56, 0x34, 0x12};
+  EXPECT_EQ(*(*gdb)->ReadMemory(kWatched, 4), stored);
+  // An error reply fails the batch once every reply is in; the connection
+  // stays in step.
+  RspBatch bad;
+  bad.RemoveWatchpoint(WatchpointType::kWrite, kWatched, 4);
+  bad.ReadMemory(kWatched, 4);
+  EXPECT_FALSE((*gdb)->Pipeline(bad).ok());
+  EXPECT_EQ(*(*gdb)->ReadMemory(kWatched, 4), stored);
   (*gdb)->Kill();
   qemu->reset();
   RemoveTree(*dir);

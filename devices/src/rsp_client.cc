@@ -14,8 +14,8 @@
 #include <cctype>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 #include <utility>
 #include <vector>
 
@@ -26,6 +26,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "mcunas/common/status_macros.h"
 #include "rsp_packet.h"
@@ -143,10 +144,78 @@ absl::StatusOr<StopReply> ParseStop(const std::string& reply) {
         rsp::HexDecode(absl::string_view(reply).substr(1, 2));
     if (sig.ok()) stop.signal = (*sig)[0];
   }
+  if (stop.kind == 'T' && reply.size() > 3) {
+    // "T05thread:01;rwatch:20000040;": key:value pairs.
+    for (absl::string_view pair :
+         absl::StrSplit(absl::string_view(reply).substr(3), ';')) {
+      const size_t colon = pair.find(':');
+      if (colon == absl::string_view::npos) continue;
+      const absl::string_view key = pair.substr(0, colon);
+      uint32_t address = 0;
+      if ((key == "watch" || key == "rwatch" || key == "awatch") &&
+          absl::SimpleHexAtoi(pair.substr(colon + 1), &address)) {
+        stop.watchpoint = true;
+        stop.watch_address = address;
+      }
+    }
+  }
   return stop;
 }
 
+std::string PointPayload(char insert_or_remove, int type, uint32_t address,
+                         uint32_t kind) {
+  return absl::StrFormat("%c%d,%x,%x", insert_or_remove, type, address, kind);
+}
+
 }  // namespace
+
+void RspBatch::WriteMemory(uint32_t address, absl::Span<const uint8_t> data) {
+  Request request;
+  request.kind = Request::Kind::kWrite;
+  request.address = address;
+  request.data.assign(data.begin(), data.end());
+  requests_.push_back(std::move(request));
+}
+
+size_t RspBatch::ReadMemory(uint32_t address, uint32_t length) {
+  Request request;
+  request.kind = Request::Kind::kRead;
+  request.address = address;
+  request.length = length;
+  requests_.push_back(std::move(request));
+  return reads_++;
+}
+
+void RspBatch::InsertWatchpoint(WatchpointType type, uint32_t address,
+                                uint32_t length) {
+  Request request;
+  request.kind = Request::Kind::kOk;
+  request.payload = PointPayload('Z', static_cast<int>(type), address, length);
+  requests_.push_back(std::move(request));
+}
+
+void RspBatch::RemoveWatchpoint(WatchpointType type, uint32_t address,
+                                uint32_t length) {
+  Request request;
+  request.kind = Request::Kind::kOk;
+  request.payload = PointPayload('z', static_cast<int>(type), address, length);
+  requests_.push_back(std::move(request));
+}
+
+void RspBatch::InsertBreakpoint(BreakpointType type, uint32_t address) {
+  Request request;
+  request.kind = Request::Kind::kOk;
+  // Kind 2: a 16-bit Thumb breakpoint.
+  request.payload = PointPayload('Z', static_cast<int>(type), address, 2);
+  requests_.push_back(std::move(request));
+}
+
+void RspBatch::RemoveBreakpoint(BreakpointType type, uint32_t address) {
+  Request request;
+  request.kind = Request::Kind::kOk;
+  request.payload = PointPayload('z', static_cast<int>(type), address, 2);
+  requests_.push_back(std::move(request));
+}
 
 absl::StatusOr<std::unique_ptr<RspClient>> RspClient::Connect(
     const std::string& address, absl::Duration timeout) {
@@ -229,7 +298,8 @@ absl::Status RspClient::Fill(absl::Time deadline) {
   }
 }
 
-absl::StatusOr<std::string> RspClient::ReceivePacket(absl::Time deadline) {
+absl::StatusOr<std::string> RspClient::ReceivePacket(absl::Time deadline,
+                                                     bool ack) {
   for (;;) {
     // Drop acks and anything before the next packet start.
     size_t start = buffer_.find('$');
@@ -254,7 +324,7 @@ absl::StatusOr<std::string> RspClient::ReceivePacket(absl::Time deadline) {
       MCUNAS_RETURN_IF_ERROR(SendRaw("-"));
       continue;
     }
-    MCUNAS_RETURN_IF_ERROR(SendRaw("+"));
+    if (ack) MCUNAS_RETURN_IF_ERROR(SendRaw("+"));
     return rsp::DecodeBody(body);
   }
 }
@@ -262,8 +332,13 @@ absl::StatusOr<std::string> RspClient::ReceivePacket(absl::Time deadline) {
 absl::StatusOr<std::string> RspClient::Request(absl::string_view payload,
                                                absl::string_view what) {
   MCUNAS_RETURN_IF_ERROR(SendPacket(payload));
+  return ReceiveReply(what, /*ack=*/true);
+}
+
+absl::StatusOr<std::string> RspClient::ReceiveReply(absl::string_view what,
+                                                    bool ack) {
   absl::StatusOr<std::string> reply =
-      ReceivePacket(absl::Now() + reply_timeout_);
+      ReceivePacket(absl::Now() + reply_timeout_, ack);
   if (!reply.ok()) {
     return absl::Status(reply.status().code(),
                         absl::StrCat(what, ": ", reply.status().message()));
@@ -455,16 +530,144 @@ absl::Status RspClient::WriteRegister(int number, uint32_t value) {
 absl::Status RspClient::InsertBreakpoint(BreakpointType type,
                                          uint32_t address) {
   // Kind 2: a 16-bit Thumb breakpoint.
-  return RequestOk(
-      absl::StrFormat("Z%d,%x,2", static_cast<int>(type), address),
-      absl::StrFormat("insert breakpoint at 0x%08x", address));
+  return RequestOk(PointPayload('Z', static_cast<int>(type), address, 2),
+                   absl::StrFormat("insert breakpoint at 0x%08x", address));
 }
 
 absl::Status RspClient::RemoveBreakpoint(BreakpointType type,
                                          uint32_t address) {
+  return RequestOk(PointPayload('z', static_cast<int>(type), address, 2),
+                   absl::StrFormat("remove breakpoint at 0x%08x", address));
+}
+
+absl::Status RspClient::InsertWatchpoint(WatchpointType type, uint32_t address,
+                                         uint32_t length) {
   return RequestOk(
-      absl::StrFormat("z%d,%x,2", static_cast<int>(type), address),
-      absl::StrFormat("remove breakpoint at 0x%08x", address));
+      PointPayload('Z', static_cast<int>(type), address, length),
+      absl::StrFormat("insert watchpoint at 0x%08x", address));
+}
+
+absl::Status RspClient::RemoveWatchpoint(WatchpointType type, uint32_t address,
+                                         uint32_t length) {
+  return RequestOk(
+      PointPayload('z', static_cast<int>(type), address, length),
+      absl::StrFormat("remove watchpoint at 0x%08x", address));
+}
+
+absl::StatusOr<RspClient::PipelineResult> RspClient::Pipeline(
+    const RspBatch& batch, std::optional<absl::Duration> continue_timeout) {
+  // The batch as packets; reads and writes split at max_memory_chunk_.
+  struct Packet {
+    std::string payload;
+    std::string what;
+    int read = -1;  // the read this packet's bytes belong to, or -1: "OK"
+  };
+  std::vector<Packet> packets;
+  std::vector<uint32_t> read_lengths;
+  int reads = 0;
+  for (const RspBatch::Request& request : batch.requests_) {
+    switch (request.kind) {
+      case RspBatch::Request::Kind::kWrite:
+        for (size_t done = 0; done < request.data.size();) {
+          const uint32_t n = std::min<uint32_t>(
+              max_memory_chunk_, request.data.size() - done);
+          const uint32_t at = request.address + static_cast<uint32_t>(done);
+          packets.push_back(
+              {absl::StrCat(absl::StrFormat("M%x,%x:", at, n),
+                            rsp::HexEncode(request.data.data() + done, n)),
+               absl::StrFormat("write %d bytes at 0x%08x", n, at), -1});
+          done += n;
+        }
+        break;
+      case RspBatch::Request::Kind::kRead:
+        for (uint32_t done = 0; done < request.length;) {
+          const uint32_t n =
+              std::min<uint32_t>(max_memory_chunk_, request.length - done);
+          const uint32_t at = request.address + done;
+          packets.push_back({absl::StrFormat("m%x,%x", at, n),
+                             absl::StrFormat("read %d bytes at 0x%08x", n, at),
+                             reads});
+          done += n;
+        }
+        read_lengths.push_back(request.length);
+        ++reads;
+        break;
+      case RspBatch::Request::Kind::kOk:
+        packets.push_back({request.payload, request.payload, -1});
+        break;
+    }
+  }
+
+  PipelineResult result;
+  result.reads.resize(batch.reads_);
+  absl::Status first_error;
+  auto take = [&](const Packet& packet, const std::string& reply) {
+    if (packet.read < 0) {
+      if (reply != "OK" && first_error.ok()) {
+        first_error = absl::InternalError(absl::StrCat(
+            packet.what, ": expected OK, got '", reply.substr(0, 80), "'"));
+      }
+      return;
+    }
+    absl::StatusOr<std::vector<uint8_t>> bytes = rsp::HexDecode(reply);
+    if (!bytes.ok() || bytes->empty()) {
+      if (first_error.ok()) {
+        first_error = absl::InternalError(absl::StrCat(
+            packet.what, ": bad reply '", reply.substr(0, 80), "'"));
+      }
+      return;
+    }
+    std::vector<uint8_t>& into = result.reads[packet.read];
+    into.insert(into.end(), bytes->begin(), bytes->end());
+  };
+
+  if (!pipelining_) {
+    for (const Packet& packet : packets) {
+      MCUNAS_ASSIGN_OR_RETURN(std::string reply,
+                              Request(packet.payload, packet.what));
+      take(packet, reply);
+      if (!first_error.ok()) return first_error;
+    }
+    if (continue_timeout.has_value()) {
+      MCUNAS_ASSIGN_OR_RETURN(result.stop, Continue(*continue_timeout));
+    }
+  } else {
+    std::string wire;
+    for (const Packet& packet : packets) {
+      absl::StrAppend(&wire, rsp::EncodePacket(packet.payload));
+    }
+    if (continue_timeout.has_value()) {
+      absl::StrAppend(&wire, rsp::EncodePacket("c"));
+    }
+    // A NAK cannot say which packet of the batch it was for, and resending
+    // them all would resume the core twice: none is resent.
+    last_sent_.clear();
+    MCUNAS_RETURN_IF_ERROR(SendRaw(wire));
+    for (const Packet& packet : packets) {
+      absl::StatusOr<std::string> reply =
+          ReceiveReply(packet.what, !continue_timeout.has_value());
+      if (reply.ok()) {
+        take(packet, *reply);
+      } else if (absl::IsInternal(reply.status())) {
+        if (first_error.ok()) first_error = reply.status();  // an `E NN`
+      } else {
+        return reply.status();  // no reply: the connection is out of step
+      }
+    }
+    if (continue_timeout.has_value()) {
+      MCUNAS_ASSIGN_OR_RETURN(result.stop, AwaitStop(*continue_timeout));
+    }
+  }
+  if (!first_error.ok()) return first_error;
+  for (size_t i = 0; i < read_lengths.size(); ++i) {
+    // A server may send less than asked; Pipeline does not ask again.
+    if (result.reads[i].size() != read_lengths[i]) {
+      return absl::InternalError(absl::StrFormat(
+          "pipelined read %d: got %d of %d bytes", i, result.reads[i].size(),
+          read_lengths[i]));
+    }
+  }
+  return result;
 }
 
 absl::StatusOr<StopReply> RspClient::WaitForStop(absl::Time deadline) {
@@ -478,6 +681,10 @@ absl::StatusOr<StopReply> RspClient::WaitForStop(absl::Time deadline) {
 
 absl::StatusOr<StopReply> RspClient::Continue(absl::Duration timeout) {
   MCUNAS_RETURN_IF_ERROR(SendPacket("c"));
+  return AwaitStop(timeout);
+}
+
+absl::StatusOr<StopReply> RspClient::AwaitStop(absl::Duration timeout) {
   absl::StatusOr<StopReply> stop = WaitForStop(absl::Now() + timeout);
   if (stop.ok() || !absl::IsDeadlineExceeded(stop.status())) return stop;
   // Still running: interrupt it so the session is usable (or at least

@@ -25,6 +25,8 @@ using runner::Result;
 // The request fields, written in one packet.
 constexpr uint32_t kRequestOffset = offsetof(Mailbox, command);
 constexpr uint32_t kRequestBytes = offsetof(Mailbox, result) - kRequestOffset;
+// Parking runs a handful of instructions (StopMode::kWatchpoints).
+constexpr absl::Duration kParkTimeout = absl::Seconds(5);
 
 const char* CommandName(Command command) {
   switch (command) {
@@ -113,7 +115,35 @@ absl::StatusOr<std::unique_ptr<RunnerSession>> RunnerSession::Start(
         sizeof(Mailbox)));
   }
   session->reply_ = box;
+  if (session->options_.stop_mode == StopMode::kWatchpoints) {
+    MCUNAS_RETURN_IF_ERROR(session->Park());
+  }
   return session;
+}
+
+absl::Status RunnerSession::Park() {
+  // The core is on the halt breakpoint, before the halt function's `bx lr`.
+  // Removing the breakpoint costs one flush of translated code, once.
+  RspBatch park;
+  park.RemoveBreakpoint(options_.breakpoint, halt_address_);
+  park.InsertWatchpoint(WatchpointType::kRead, command_address(), 4);
+  park.InsertWatchpoint(WatchpointType::kRead, halt_count_address(), 4);
+  absl::StatusOr<RspClient::PipelineResult> parked =
+      gdb_->Pipeline(park, kParkTimeout);
+  if (!parked.ok()) {
+    return absl::Status(
+        parked.status().code(),
+        absl::StrCat(options_.board_name,
+                     ": the runner did not reach its command loop: ",
+                     parked.status().message()));
+  }
+  if (!parked->stop.watchpoint ||
+      parked->stop.watch_address != command_address()) {
+    return absl::InternalError(absl::StrFormat(
+        "%s: the runner did not stop before reading its first command (%s)",
+        options_.board_name, parked->stop.raw));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status RunnerSession::ReadMailbox(Mailbox* box) {
@@ -123,8 +153,20 @@ absl::Status RunnerSession::ReadMailbox(Mailbox* box) {
   return absl::OkStatus();
 }
 
-absl::Status RunnerSession::Command(runner::Command command, uint32_t flags,
-                                    uint32_t reps, absl::Duration timeout) {
+absl::Status RunnerSession::NoStop(runner::Command command,
+                                   const absl::Status& status) {
+  return absl::Status(
+      status.code(),
+      absl::StrCat(options_.board_name, ": ", CommandName(command), ": ",
+                   absl::IsDeadlineExceeded(status)
+                       ? "the firmware hung (no result in time): "
+                       : "",
+                   status.message()));
+}
+
+absl::StatusOr<std::vector<std::vector<uint8_t>>> RunnerSession::Command(
+    runner::Command command, uint32_t flags, uint32_t reps,
+    absl::Duration timeout, RspBatch before, RspBatch after) {
   Mailbox request{};
   request.command = static_cast<uint32_t>(command);
   request.flags = flags;
@@ -132,38 +174,98 @@ absl::Status RunnerSession::Command(runner::Command command, uint32_t flags,
   request.sram_budget = sram_budget_;
   request.flash_budget = flash_budget_;
   const auto* raw = reinterpret_cast<const uint8_t*>(&request);
-  MCUNAS_RETURN_IF_ERROR(gdb_->WriteMemory(
-      mailbox_address_ + kRequestOffset,
-      absl::MakeConstSpan(raw + kRequestOffset, kRequestBytes)));
+  before.WriteMemory(mailbox_address_ + kRequestOffset,
+                     absl::MakeConstSpan(raw + kRequestOffset, kRequestBytes));
+  std::vector<uint8_t> box;
+  MCUNAS_ASSIGN_OR_RETURN(
+      std::vector<std::vector<uint8_t>> reads,
+      options_.stop_mode == StopMode::kWatchpoints
+          ? ResumeWithWatchpoints(command, timeout, std::move(before),
+                                  std::move(after), &box)
+          : ResumeWithBreakpoint(command, timeout, std::move(before),
+                                 std::move(after), &box));
+  std::memcpy(&reply_, box.data(), sizeof(Mailbox));
+  MCUNAS_RETURN_IF_ERROR(ResultToStatus(command));
+  return reads;
+}
+
+absl::StatusOr<std::vector<std::vector<uint8_t>>>
+RunnerSession::ResumeWithBreakpoint(runner::Command command,
+                                    absl::Duration timeout, RspBatch before,
+                                    RspBatch after, std::vector<uint8_t>* box) {
+  MCUNAS_RETURN_IF_ERROR(gdb_->Pipeline(before).status());
   // The core sits on the halt breakpoint, at the halt function's only
   // instruction (`bx lr`): do what it would do and run to the next halt.
-  // Stepping over the breakpoint instead would remove and re-insert it, and
-  // QEMU flushes all translated code on each, then retranslates the kernels.
+  // Stepping over the breakpoint instead would remove and re-insert it.
   MCUNAS_ASSIGN_OR_RETURN(uint32_t lr, gdb_->ReadRegister(lr_register_));
   MCUNAS_RETURN_IF_ERROR(gdb_->WriteRegister(pc_register_, lr & ~1u));
   absl::StatusOr<StopReply> stop = gdb_->Continue(timeout);
-  if (!stop.ok()) {
-    return absl::Status(
-        stop.status().code(),
-        absl::StrCat(options_.board_name, ": ", CommandName(command), ": ",
-                     absl::IsDeadlineExceeded(stop.status())
-                         ? "the firmware hung (no result in time): "
-                         : "",
-                     stop.status().message()));
-  }
+  if (!stop.ok()) return NoStop(command, stop.status());
   if (stop->kind == 'W' || stop->kind == 'X') {
     return absl::UnavailableError(
         absl::StrCat(options_.board_name, ": the target exited (", stop->raw,
                      ") during ", CommandName(command)));
   }
-  const uint32_t halts_before = reply_.halt_count;
-  MCUNAS_RETURN_IF_ERROR(ReadMailbox(&reply_));
-  if (reply_.halt_count == halts_before) {
+  const size_t mailbox = after.ReadMemory(mailbox_address_, sizeof(Mailbox));
+  MCUNAS_ASSIGN_OR_RETURN(RspClient::PipelineResult done,
+                          gdb_->Pipeline(after));
+  Mailbox reply;
+  std::memcpy(&reply, done.reads[mailbox].data(), sizeof(Mailbox));
+  if (reply.halt_count == reply_.halt_count) {
     return absl::InternalError(absl::StrFormat(
         "%s: %s: the core stopped (%s) but not at the runner's halt point",
         options_.board_name, CommandName(command), stop->raw));
   }
-  return ResultToStatus(command);
+  *box = std::move(done.reads[mailbox]);
+  return std::move(done.reads);
+}
+
+absl::StatusOr<std::vector<std::vector<uint8_t>>>
+RunnerSession::ResumeWithWatchpoints(runner::Command command,
+                                     absl::Duration timeout, RspBatch before,
+                                     RspBatch after,
+                                     std::vector<uint8_t>* box) {
+  const uint32_t command_at = command_address();
+  const uint32_t halt_count_at = halt_count_address();
+  // Go: from parked to "reply written, halt not yet counted".
+  before.RemoveWatchpoint(WatchpointType::kRead, command_at, 4);
+  before.RemoveWatchpoint(WatchpointType::kRead, halt_count_at, 4);
+  before.InsertWatchpoint(WatchpointType::kWrite, halt_count_at, 4);
+  absl::StatusOr<RspClient::PipelineResult> ran =
+      gdb_->Pipeline(before, timeout);
+  if (!ran.ok()) return NoStop(command, ran.status());
+  const StopReply& stop = ran->stop;
+  if (stop.kind == 'W' || stop.kind == 'X') {
+    return absl::UnavailableError(
+        absl::StrCat(options_.board_name, ": the target exited (", stop.raw,
+                     ") during ", CommandName(command)));
+  }
+  if (!stop.watchpoint || stop.watch_address != halt_count_at) {
+    return absl::InternalError(absl::StrFormat(
+        "%s: %s: the core stopped (%s) but not at the runner's halt point",
+        options_.board_name, CommandName(command), stop.raw));
+  }
+  // Park: read the reply, then on to "about to read the next command".
+  const size_t mailbox = after.ReadMemory(mailbox_address_, sizeof(Mailbox));
+  after.RemoveWatchpoint(WatchpointType::kWrite, halt_count_at, 4);
+  after.InsertWatchpoint(WatchpointType::kRead, command_at, 4);
+  after.InsertWatchpoint(WatchpointType::kRead, halt_count_at, 4);
+  absl::StatusOr<RspClient::PipelineResult> parked =
+      gdb_->Pipeline(after, kParkTimeout);
+  if (!parked.ok()) return NoStop(command, parked.status());
+  *box = std::move(parked->reads[mailbox]);
+  Mailbox reply;
+  std::memcpy(&reply, box->data(), sizeof(Mailbox));
+  const bool in_fault_loop =
+      parked->stop.watchpoint && parked->stop.watch_address == halt_count_at &&
+      reply.result == static_cast<uint32_t>(Result::kFault);
+  if (!in_fault_loop &&
+      (!parked->stop.watchpoint || parked->stop.watch_address != command_at)) {
+    return absl::InternalError(absl::StrFormat(
+        "%s: %s: the runner did not come back to its command loop (%s)",
+        options_.board_name, CommandName(command), parked->stop.raw));
+  }
+  return std::move(parked->reads);
 }
 
 absl::Status RunnerSession::ResultToStatus(runner::Command command) {
@@ -248,7 +350,7 @@ absl::Status RunnerSession::Load(uint32_t sram_budget, uint32_t flash_budget,
   sram_budget_ = sram_budget;
   flash_budget_ = flash_budget;
   loaded_ = false;
-  MCUNAS_RETURN_IF_ERROR(Command(Command::kLoad, flags, 0, timeout));
+  MCUNAS_RETURN_IF_ERROR(Command(Command::kLoad, flags, 0, timeout).status());
   loaded_ = true;
   loaded_flags_ = flags & runner::kFlagReferenceKernels;
   return absl::OkStatus();
@@ -274,20 +376,38 @@ absl::StatusOr<TickRun> RunnerSession::RunModel(
     MCUNAS_RETURN_IF_ERROR(
         Load(sram_budget, flash_budget, kernels | verify, options.timeout));
   }
-  MCUNAS_RETURN_IF_ERROR(WriteInputs(inputs));
-  // One command for all reps: every resume costs QEMU a retranslation of
-  // the kernels (milliseconds), so the reps run back to back.
+  if (inputs.size() != reply_.input_bytes) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "inputs are %d B, the model takes %d B", inputs.size(),
+        reply_.input_bytes));
+  }
+  // One command for all reps, with the inputs, per-rep ticks and outputs
+  // in its own requests: every resume and every round trip costs time.
   const uint32_t reps = static_cast<uint32_t>(options.warmup + options.runs);
   if (reps > layout_.profile_capacity) {
     return absl::InvalidArgumentError(absl::StrFormat(
         "at most %d warm-up + measured runs per call", layout_.profile_capacity));
   }
-  MCUNAS_RETURN_IF_ERROR(
-      Run(reps, options.timeout * static_cast<int64_t>(reps)).status());
-  MCUNAS_ASSIGN_OR_RETURN(std::vector<uint64_t> ticks, RepTicks(reps));
+  RspBatch before;
+  before.WriteMemory(layout_.io,
+                     absl::MakeConstSpan(
+                         reinterpret_cast<const uint8_t*>(inputs.data()),
+                         inputs.size()));
+  // The loaded model's output placement is in every reply since its kLoad.
+  RspBatch after;
+  const size_t rep_ticks = after.ReadMemory(layout_.profile, reps * 4);
+  const size_t outputs = after.ReadMemory(
+      layout_.io + reply_.output_offset, reply_.output_bytes);
+  MCUNAS_ASSIGN_OR_RETURN(
+      std::vector<std::vector<uint8_t>> reads,
+      Command(Command::kRun, 0, reps,
+              options.timeout * static_cast<int64_t>(reps), std::move(before),
+              std::move(after)));
+  MCUNAS_ASSIGN_OR_RETURN(std::vector<uint64_t> ticks,
+                          DecodeRepTicks(reads[rep_ticks], reps));
   TickRun run;
   run.ticks.assign(ticks.begin() + options.warmup, ticks.end());
-  MCUNAS_ASSIGN_OR_RETURN(run.outputs, ReadOutputs());
+  run.outputs.assign(reads[outputs].begin(), reads[outputs].end());
   return run;
 }
 
@@ -305,13 +425,18 @@ absl::Status RunnerSession::WriteInputs(const std::vector<int8_t>& inputs) {
 
 absl::StatusOr<RunTicks> RunnerSession::Run(uint32_t reps,
                                             absl::Duration timeout) {
-  MCUNAS_RETURN_IF_ERROR(Command(Command::kRun, 0, reps, timeout));
+  MCUNAS_RETURN_IF_ERROR(Command(Command::kRun, 0, reps, timeout).status());
   return RunTicks{reply_.ticks_total, reply_.ticks_min, reply_.ticks_max};
 }
 
 absl::StatusOr<std::vector<uint64_t>> RunnerSession::RepTicks(uint32_t reps) {
   MCUNAS_ASSIGN_OR_RETURN(std::vector<uint8_t> bytes,
                           gdb_->ReadMemory(layout_.profile, reps * 4));
+  return DecodeRepTicks(bytes, reps);
+}
+
+absl::StatusOr<std::vector<uint64_t>> RunnerSession::DecodeRepTicks(
+    const std::vector<uint8_t>& bytes, uint32_t reps) {
   std::vector<uint64_t> ticks(reps);
   uint64_t sum = 0;
   for (uint32_t i = 0; i < reps; ++i) {
@@ -338,7 +463,7 @@ absl::StatusOr<std::vector<int8_t>> RunnerSession::ReadOutputs() {
 
 absl::StatusOr<std::vector<uint64_t>> RunnerSession::Profile(
     absl::Duration timeout) {
-  MCUNAS_RETURN_IF_ERROR(Command(Command::kProfile, 0, 1, timeout));
+  MCUNAS_RETURN_IF_ERROR(Command(Command::kProfile, 0, 1, timeout).status());
   MCUNAS_ASSIGN_OR_RETURN(
       std::vector<uint8_t> bytes,
       gdb_->ReadMemory(layout_.profile, reply_.op_count * 4));
@@ -354,13 +479,13 @@ absl::StatusOr<std::vector<uint64_t>> RunnerSession::Profile(
 absl::StatusOr<uint64_t> RunnerSession::Calibrate(uint32_t iterations,
                                                   absl::Duration timeout) {
   MCUNAS_RETURN_IF_ERROR(
-      Command(Command::kCalibrate, 0, iterations, timeout));
+      Command(Command::kCalibrate, 0, iterations, timeout).status());
   return reply_.ticks_total;
 }
 
 absl::Status RunnerSession::Execute(runner::Command command,
                                     absl::Duration timeout) {
-  return Command(command, 0, 1, timeout);
+  return Command(command, 0, 1, timeout).status();
 }
 
 }  // namespace mcunas::devices

@@ -5,6 +5,10 @@
 // sets the halt breakpoint and runs the firmware to its first halt. Writing
 // model blobs is board-specific (flash on a real board), so it is a callback.
 //
+// How the core is stopped between commands is a StopMode: a breakpoint on
+// the halt function on real boards, watchpoints on the mailbox on QEMU
+// (Start then moves from the boot breakpoint to the watchpoints).
+//
 // Errors: a command that does not finish within its timeout is
 // DeadlineExceeded (the firmware hangs); a dropped connection is Unavailable
 // (the board or its server died); a firmware fault is Internal with the
@@ -16,6 +20,7 @@
 #ifndef MCUNAS_DEVICES_SRC_RUNNER_SESSION_H_
 #define MCUNAS_DEVICES_SRC_RUNNER_SESSION_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -36,6 +41,30 @@ namespace mcunas::devices {
 using BlobWriter =
     std::function<absl::Status(uint32_t address, const std::vector<uint8_t>&)>;
 
+enum class StopMode {
+  // A breakpoint on the halt function (Options::breakpoint); a command
+  // resumes the core by doing what the function's only instruction (`bx
+  // lr`) would do, pc = lr, so the breakpoint stays in place.
+  kBreakpoint,
+  // Watchpoints on the mailbox, for QEMU: QEMU 7.2 throws away all its
+  // translated code whenever a breakpoint stops the core (not when a
+  // watchpoint does), so every command would spend milliseconds
+  // retranslating the kernels. QEMU stops *before* a watched access and
+  // repeats it when resumed, so a watchpoint must be removed before the
+  // core can pass it, and a command takes two stops:
+  //   parked: the core is about to read `command`; read watchpoints on
+  //     `command` and `halt_count`;
+  //   go: write the request, swap them for a write watchpoint on
+  //     `halt_count`, resume: the firmware runs the command, writes its
+  //     reply and stops before counting the halt (in its main loop, or in
+  //     the fault handler's halt loop);
+  //   park: read the reply, swap back, resume: the main loop counts the
+  //     halt and stops before reading the next command; the fault loop
+  //     stops before reading `halt_count` again.
+  // Each step's requests go in one write (RspClient pipelining).
+  kWatchpoints,
+};
+
 struct RunTicks {
   uint64_t total = 0;  // summed over the reps
   uint64_t min = 0;    // fastest rep
@@ -52,6 +81,8 @@ class RunnerSession {
  public:
   struct Options {
     std::string board_name;  // for messages
+    StopMode stop_mode = StopMode::kBreakpoint;
+    // The halt breakpoint (kBreakpoint), and the boot stop in either mode.
     BreakpointType breakpoint = BreakpointType::kSoftware;
     absl::Duration boot_timeout = absl::Seconds(10);
     BlobWriter write_blob;
@@ -96,8 +127,8 @@ class RunnerSession {
 
   // The whole job: PutModel, Load (skipped when this blob is already loaded
   // with the same kernels), WriteInputs, one kRun of options.warmup +
-  // options.runs reps (each timed), ReadOutputs. The CRC is checked on the board whenever
-  // the blob was (re)written.
+  // options.runs reps (each timed), ReadOutputs. The CRC is checked on the
+  // board whenever the blob was (re)written, if Options asks for it.
   absl::StatusOr<TickRun> RunModel(const std::vector<uint8_t>& blob,
                                    const std::vector<int8_t>& inputs,
                                    const RunOptions& options,
@@ -111,13 +142,41 @@ class RunnerSession {
   RunnerSession(RspClient* gdb, Options options)
       : gdb_(gdb), options_(std::move(options)) {}
 
-  // Writes the request fields, resumes the core past the halt breakpoint and
+  // Writes the request fields, resumes the core past the halt point and
   // waits for it to halt again; reads the reply into reply_ and maps
-  // non-OK results to a Status.
-  absl::Status Command(runner::Command command, uint32_t flags, uint32_t reps,
-                       absl::Duration timeout);
+  // non-OK results to a Status. `before` (writes) is sent before the core
+  // resumes, `after` (reads) once it has halted, with the session's own
+  // requests; returns the bytes of `after`'s reads (also when the command
+  // failed on the board: they are read before the result is known).
+  absl::StatusOr<std::vector<std::vector<uint8_t>>> Command(
+      runner::Command command, uint32_t flags, uint32_t reps,
+      absl::Duration timeout, RspBatch before = RspBatch(),
+      RspBatch after = RspBatch());
+  // The halt-point part of Command, per StopMode. Put the reply's bytes in
+  // `*box`.
+  absl::StatusOr<std::vector<std::vector<uint8_t>>> ResumeWithBreakpoint(
+      runner::Command command, absl::Duration timeout, RspBatch before,
+      RspBatch after, std::vector<uint8_t>* box);
+  absl::StatusOr<std::vector<std::vector<uint8_t>>> ResumeWithWatchpoints(
+      runner::Command command, absl::Duration timeout, RspBatch before,
+      RspBatch after, std::vector<uint8_t>* box);
+  // From the boot stop (on the halt breakpoint) to parked (kWatchpoints).
+  absl::Status Park();
+  // Message for a command that did not come back.
+  absl::Status NoStop(runner::Command command, const absl::Status& status);
   absl::Status ReadMailbox(runner::Mailbox* box);
   absl::Status ResultToStatus(runner::Command command);
+  // Per-rep ticks from the profile array's bytes, checked against the
+  // reply's total.
+  absl::StatusOr<std::vector<uint64_t>> DecodeRepTicks(
+      const std::vector<uint8_t>& bytes, uint32_t reps);
+
+  uint32_t command_address() const {
+    return mailbox_address_ + offsetof(runner::Mailbox, command);
+  }
+  uint32_t halt_count_address() const {
+    return mailbox_address_ + offsetof(runner::Mailbox, halt_count);
+  }
 
   RspClient* gdb_;
   Options options_;

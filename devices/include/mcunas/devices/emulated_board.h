@@ -9,9 +9,13 @@
 // model blobs go into the firmware's model region and run in place. The
 // region is in the machine's 16 MiB PSRAM, which QEMU maps from a shared
 // file (/dev/shm), so a blob is written with a memcpy rather than ~2 KiB
-// GDB packets (all of QEMU's memory is plain RAM; this changes no count). On a hang (no result within RunOptions::timeout), a firmware
-// fault or a QEMU exit, the QEMU process is killed and a fresh one booted
-// before the error is returned. Not thread-safe, except emulator_pid().
+// GDB packets (all of QEMU's memory is plain RAM; this changes no count).
+// Between commands the core is stopped by watchpoints on the mailbox, not
+// by a breakpoint: QEMU throws away all translated code at every breakpoint
+// stop, and retranslating the kernels cost milliseconds per command. On a
+// hang (no result within RunOptions::timeout), a firmware fault or a QEMU
+// exit, the QEMU process is killed and a fresh one booted before the error
+// is returned. Not thread-safe, except emulator_pid().
 #ifndef MCUNAS_DEVICES_EMULATED_BOARD_H_
 #define MCUNAS_DEVICES_EMULATED_BOARD_H_
 
@@ -28,6 +32,10 @@
 #include "absl/time/time.h"
 #include "mcunas/devices/device.h"
 #include "mcunas/devices/runner_protocol.h"
+
+namespace mcunas::engine {
+class LoadedModel;
+}  // namespace mcunas::engine
 
 namespace mcunas::devices {
 
@@ -103,6 +111,11 @@ class EmulatedBoard final : public Device {
   uint32_t ram_bytes_ = 0;
   std::atomic<pid_t> emulator_pid_{-1};
   int32_t starts_ = 0;
+  // The last blob that passed the host's checks (the engine's loader with
+  // its CRC, ~2 ms for 200 KB, and the plan validation), and its model: the
+  // same blob run again is not checked again.
+  std::vector<uint8_t> checked_blob_;
+  std::unique_ptr<engine::LoadedModel> checked_model_;
 };
 
 }  // namespace mcunas::devices

@@ -17,6 +17,15 @@
 //   3. the firmware has written `result` and the reply fields; outputs are
 //      in the io buffer at `output_offset`.
 //
+// On QEMU the host stops the core with watchpoints instead of the halt
+// breakpoint (see RunnerSession's StopMode), which relies on this order:
+// after a command the firmware writes the reply fields (`result` and the
+// rest) and `command` = kNone, then writes `halt_count`, then calls the halt
+// function, and reads `command` before anything else of the next request;
+// the fault handler writes its fields and `result`, then increments
+// `halt_count` and calls the halt function in a loop, without reading
+// `command`.
+//
 // Nothing here is owned or synchronised: the core is halted whenever the host
 // touches the mailbox.
 #ifndef MCUNAS_DEVICES_RUNNER_PROTOCOL_H_
