@@ -61,6 +61,13 @@ std::vector<uint8_t> TinyBlob(uint32_t seed = 1) {
   return blob.ok() ? *blob : std::vector<uint8_t>{};
 }
 
+TEST(Crc32Test, MatchesTheStandardCheckValue) {
+  // CRC-32/ISO-HDLC's check value for the ASCII digits 1-9.
+  const uint8_t digits[] = {'1', '2', '3', '4', '5', '6', '7', '8', '9'};
+  EXPECT_EQ(Crc32(digits, sizeof(digits)), 0xCBF43926u);
+  EXPECT_EQ(Crc32(digits, 0), 0u);
+}
+
 TEST(ModelLoadTest, LoadsWrittenModel) {
   Blob blob(TinyBlob());
   Model model;
