@@ -11,7 +11,7 @@
 namespace mcunas::engine {
 namespace {
 
-constexpr uint32_t kCasesPerOp[kConformanceOpCount] = {64, 72, 56, 56, 56};
+constexpr uint32_t kCasesPerOp[kConformanceOpCount] = {72, 72, 56, 56, 56};
 constexpr uint32_t kGuardBytes = 16;
 constexpr uint8_t kGuardByte = 0xA5;
 constexpr uint8_t kRefFill = 0x55;   // unwritten outputs differ between
@@ -311,11 +311,13 @@ struct ConvCase {
   Shape3 out;
   bool bias = true;
   bool in_place = false;
+  bool full_range = false;  // fused clamp forced to [-128, 127]
   const char* label = "";
 };
 
 // The conv table: 1x1 (dense and strided), stem k3 s2 with 1-4 input
-// channels, then k3/k5/k7, non-square and k2 kernels, then edge cases.
+// channels, then k3/k5/k7, non-square and k2 kernels, then edge cases and
+// wide full-range pointwise.
 ConvCase MakeConvCase(uint32_t i, Rng& rng) {
   static constexpr int32_t kPointwiseIn[] = {1,  2,  3,  5,  7,  8,  9, 15,
                                              16, 17, 23, 24, 31, 33, 48};
@@ -349,6 +351,16 @@ ConvCase MakeConvCase(uint32_t i, Rng& rng) {
     c.out.c = rng.Range(1, 11);
     RandomPads(rng, p.kernel_h, &p.pad_top, &pad_bottom);
     RandomPads(rng, p.kernel_w, &p.pad_left, &pad_right);
+  } else if (i >= 64) {
+    // Wide pointwise with the full int8 clamp and even channel counts (what
+    // the blocked kernels take), input channels past their stack buffers
+    // included, pixel counts not a multiple of the pixel block.
+    static constexpr int32_t kWideIn[] = {8, 12, 64, 128, 256, 300, 712, 713};
+    c.label = "pointwise-wide";
+    c.full_range = true;
+    p.stride_h = p.stride_w = (i % 4 == 3) ? 2 : 1;
+    c.in = {rng.Range(1, 4), rng.Range(1, 5), kWideIn[i % 8]};
+    c.out.c = 2 * rng.Range(1, 12);
   } else {
     // Edges: 1x1 with padding (taps in the padding), 1x1 outputs, a single
     // channel, large channel counts.
@@ -474,6 +486,10 @@ void RunConvCase(ConformanceOp op, uint32_t index, const KernelSet& candidate,
                      &c.params.requant)) {
     report.Fail("work buffer too small", -1, 0, 0);
     return;
+  }
+  if (c.full_range) {
+    c.params.requant.act_min = -128;
+    c.params.requant.act_max = 127;
   }
   data.FillInput(rng, input, c.in.Elements());
   data.FillWeights(rng, weights, weight_count);

@@ -3,7 +3,8 @@
 // two int16 lanes and SMLAD multiplies and accumulates both lanes, so four
 // int8 MACs cost a load, two extracts and two SMLADs. Both operands are split
 // the same way (bytes 0,2 and 1,3), which only reorders an exact integer sum.
-// Pointwise convs are in arm_dsp_pointwise.cc; pointwise and depthwise
+// Pointwise convs are in arm_dsp_pointwise.cc, the 3x3 depthwise row
+// kernels in arm_dsp_dw3x3.cc; pointwise and depthwise
 // requantise with FastRequant (arm_dsp_requant.h), im2col and fully
 // connected with ArmRequant below. Add and average pool are reference (add
 // is all requantisation; pools are a tiny share of MBNet).
@@ -20,6 +21,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "engine/kernels/optimized/arm_dsp_dw3x3.h"
 #include "engine/kernels/optimized/arm_dsp_pointwise.h"
 #include "engine/kernels/optimized/arm_dsp_requant.h"
 #include "engine/kernels/optimized/depthwise_plane.h"
@@ -320,8 +322,22 @@ void Conv(const ConvParams& params, const Shape3& in, const int8_t* input,
   const bool one_by_one = params.kernel_h == 1 && params.kernel_w == 1;
   if (offset_ok && one_by_one && params.pad_top == 0 && params.pad_left == 0 &&
       (out.h - 1) * params.stride_h < in.h &&
-      (out.w - 1) * params.stride_w < in.w &&
-      ArmPointwise(params, in, input, weights, bias, out, output)) {
+      (out.w - 1) * params.stride_w < in.w) {
+    if (ArmPointwise(params, in, input, weights, bias, out, output)) return;
+    // What ArmPointwise leaves (clamped or odd layers): pixel by pixel, the
+    // fully connected loop on the int8 input row.
+    const RequantParams& rq = params.requant;
+    const int32_t off = rq.input_offset;
+    for (int32_t oy = 0; oy < out.h; ++oy) {
+      for (int32_t ox = 0; ox < out.w; ++ox) {
+        const Int8Row x[1] = {
+            {input + (oy * params.stride_h * in.w + ox * params.stride_w) *
+                         in.c,
+             off, PackPair(off, off)}};
+        int8_t* rows[1] = {output + (oy * out.w + ox) * out.c};
+        PixelsAllChannels<Int8Row, 1>(rq, x, weights, bias, in.c, out.c, rows);
+      }
+    }
     return;
   }
   if (offset_ok && !one_by_one) {
@@ -461,53 +477,6 @@ void DepthwiseChannel(const int8_t* plane, PlaneGeometry g,
   });
 }
 
-// Stride-2 3x3 channel, two outputs per step: one kernel row of outputs at
-// r and r + 2 reads r[0 .. 4]; SXTB16 of r[0 .. 3] gives (r0, r2) for one
-// SMLAD with (w0, w2), the rest are single-lane SMLAxy.
-void DepthwiseChannel3S2(const int8_t* plane, PlaneGeometry g,
-                         const DwChannel& ch, int8_t* dst,
-                         const ConvParams& /*p*/, const Shape3& out) {
-  const int16_t* taps = ch.taps;
-  int32_t w02[3], w1[3];
-  for (int32_t ky = 0; ky < 3; ++ky) {
-    w02[ky] = PackPair(taps[3 * ky], taps[3 * ky + 2]);
-    w1[ky] = taps[3 * ky + 1];
-  }
-  const int32_t gw = g.w;
-  ChannelByRows(ch, dst, out, [&](int32_t oy, int32_t ox0, int32_t n,
-                                  int32_t* acc) {
-    const int8_t* r = plane + 2 * oy * gw + 2 * ox0;
-    int32_t i = 0;
-    for (; i + 2 <= n; i += 2, r += 4) {
-      int32_t a0 = 0;
-      int32_t a1 = 0;
-#pragma GCC unroll 3
-      for (int32_t ky = 0; ky < 3; ++ky) {
-        const int8_t* q = r + ky * gw;
-        const uint32_t x = Load4(q);
-        const int32_t e = EvenBytes(x);    // (r0, r2)
-        const int32_t d = OddBytes(x);     // (r1, r3)
-        a0 = __smlad(e, w02[ky], a0);      // r0 w0 + r2 w2
-        a0 = __smlabb(d, w1[ky], a0);      // r1 w1
-        a1 = __smlatb(e, w02[ky], a1);     // r2 w0
-        a1 = __smlatb(d, w1[ky], a1);      // r3 w1
-        a1 = __smlabt(q[4], w02[ky], a1);  // r4 w2
-      }
-      acc[i] = a0;
-      acc[i + 1] = a1;
-    }
-    if (i < n) {
-      int32_t a0 = 0;
-      for (int32_t ky = 0; ky < 3; ++ky) {
-        for (int32_t kx = 0; kx < 3; ++kx) {
-          a0 += r[ky * gw + kx] * taps[3 * ky + kx];
-        }
-      }
-      acc[i] = a0;
-    }
-  });
-}
-
 // One kernel row's taps packed for RowPairS1: w02 = (w0, w2), w13 = (w1, w3),
 // w46 = (w4, w6), w5 = (w5, 0); taps past the kernel width are 0.
 struct PackedRow {
@@ -592,69 +561,6 @@ void DepthwiseChannelS1(const int8_t* plane, PlaneGeometry g,
   });
 }
 
-}  // namespace
-}  // namespace mcunas::engine::optimized
-
-// acc[2i], acc[2i + 1] = the 3x3 window sums at r + 2i and r + 2i + 1 (rows
-// gw bytes apart) for i < pairs, without the accumulator start. w holds
-// (w0, w2), (w3, w5), (w6, w8), (w1, w4), (w7, 0) of the (doubled) taps.
-// One pair reads r[2i .. 2i + 3] of each row: per row one LDR, two SXTB16
-// (even and odd bytes), two SMLAD for the lanes that match (w0, w2) and two
-// SMLAxy for the middle tap. REQUIRES: pairs >= 1.
-extern "C" void McunasArmDw3x3S1Pairs(const int8_t* r, int32_t gw,
-                                      int32_t* acc, int32_t pairs,
-                                      const int32_t* w);
-
-// r0 the window's top row, r1 gw, lr 2 gw, r2 acc, r3 acc end, r4-r8 taps,
-// r9/r10 even/odd bytes, r11/r12 the two sums.
-__asm__(R"(
-  .pushsection .text.McunasArmDw3x3S1Pairs,"ax",%progbits
-  .syntax unified
-  .thumb
-  .p2align 2
-  .global McunasArmDw3x3S1Pairs
-  .type McunasArmDw3x3S1Pairs, %function
-  .thumb_func
-McunasArmDw3x3S1Pairs:
-  push {r4-r11, lr}
-  ldr r4, [sp, #36]
-  ldm r4, {r4-r8}
-  add r3, r2, r3, lsl #3
-  lsl lr, r1, #1
-.Ldw3_pair:
-  ldr r9, [r0]
-  sxtb16 r10, r9, ror #8
-  sxtb16 r9, r9
-  smuad r11, r9, r4
-  smuad r12, r10, r4
-  smlabb r11, r10, r7, r11
-  smlatb r12, r9, r7, r12
-  ldr r9, [r0, r1]
-  sxtb16 r10, r9, ror #8
-  sxtb16 r9, r9
-  smlad r11, r9, r5, r11
-  smlad r12, r10, r5, r12
-  smlabt r11, r10, r7, r11
-  smlatt r12, r9, r7, r12
-  ldr r9, [r0, lr]
-  sxtb16 r10, r9, ror #8
-  sxtb16 r9, r9
-  smlad r11, r9, r6, r11
-  smlad r12, r10, r6, r12
-  smlabb r11, r10, r8, r11
-  smlatb r12, r9, r8, r12
-  stm r2!, {r11, r12}
-  adds r0, #2
-  cmp r2, r3
-  bne .Ldw3_pair
-  pop {r4-r11, pc}
-  .size McunasArmDw3x3S1Pairs, .-McunasArmDw3x3S1Pairs
-  .popsection
-)");
-
-namespace mcunas::engine::optimized {
-namespace {
-
 // Accumulators the flattened 3x3 stride-1 pass keeps on the stack (1 KB).
 constexpr int32_t kDw3Buffer = 256;
 
@@ -703,6 +609,32 @@ void DepthwiseChannel3S1(const int8_t* plane, PlaneGeometry g,
   }
 }
 
+// Stride-2 3x3 channel, one output row per McunasArmDw3x3S2Pairs call (an
+// odd last output is scalar).
+void DepthwiseChannel3S2(const int8_t* plane, PlaneGeometry g,
+                         const DwChannel& ch, int8_t* dst,
+                         const ConvParams& /*p*/, const Shape3& out) {
+  const int16_t* t = ch.taps;
+  const int32_t w[5] = {PackPair(t[0], t[2]), PackPair(t[3], t[5]),
+                        PackPair(t[6], t[8]), PackPair(t[1], t[4]),
+                        PackPair(t[7], 0)};
+  const int32_t gw = g.w;
+  ChannelByRows(ch, dst, out, [&](int32_t oy, int32_t ox0, int32_t n,
+                                  int32_t* acc) {
+    const int8_t* r = plane + 2 * oy * gw + 2 * ox0;
+    const int32_t pairs = n >> 1;
+    if (pairs > 0) McunasArmDw3x3S2Pairs(r, gw, acc, pairs, w);
+    if ((n & 1) != 0) {
+      r += 4 * pairs;
+      int32_t a = 0;
+      for (int32_t ky = 0; ky < 3; ++ky) {
+        for (int32_t kx = 0; kx < 3; ++kx) a += r[ky * gw + kx] * t[3 * ky + kx];
+      }
+      acc[n - 1] = a;
+    }
+  });
+}
+
 using ChannelFn = void (*)(const int8_t*, PlaneGeometry, const DwChannel&,
                            int8_t*, const ConvParams&, const Shape3&);
 
@@ -727,38 +659,53 @@ ChannelFn PickChannelFn(const ConvParams& p) {
   }
 }
 
-// CopyPaddedPlane (depthwise_plane.h) without library calls: the planes
-// here are small (person_detect's are 3x3 to 97x97), where memset's call and
-// alignment preamble cost more than the bytes. Pads are written by byte,
-// the strided gather four bytes per step.
+// CopyPaddedPlane (depthwise_plane.h) without library calls and without
+// per-row setup: the planes here are small (person_detect's are 3x3 to
+// 97x97), where memset's call and the per-row pad logic cost more than the
+// bytes. The whole plane is first filled with the zero point a word at a
+// time, then the input rows inside it are gathered; the source pointer runs
+// on across rows (NHWC rows are contiguous), so a row costs one pointer
+// step each side.
 void CopyPlane(const ConvParams& p, const Shape3& in, const int8_t* input,
                int32_t c, PlaneGeometry g, int8_t* plane) {
-  const int8_t zero_point = static_cast<int8_t>(-p.requant.input_offset);
-  int32_t x_begin = p.pad_left < g.w ? p.pad_left : g.w;
-  if (x_begin < 0) x_begin = 0;
-  int32_t x_end = p.pad_left + in.w;
-  if (x_end > g.w) x_end = g.w;
-  if (x_end < x_begin) x_end = x_begin;
+  const uint8_t zp = static_cast<uint8_t>(-p.requant.input_offset);
+  int8_t* d = plane;
+  int8_t* const end = plane + g.h * g.w;
+  for (; d < end && (reinterpret_cast<uintptr_t>(d) & 3) != 0; ++d) {
+    *d = static_cast<int8_t>(zp);
+  }
+  const uint32_t fill = zp * 0x01010101u;
+  for (; end - d >= 16; d += 16) {
+    uint32_t* w = reinterpret_cast<uint32_t*>(d);
+    w[0] = fill;
+    w[1] = fill;
+    w[2] = fill;
+    w[3] = fill;
+  }
+  for (; d < end; ++d) *d = static_cast<int8_t>(zp);
+  // Input rows [y0, y1) and columns [x0, x1) fall inside the plane.
+  const int32_t y0 = p.pad_top < 0 ? -p.pad_top : 0;
+  const int32_t x0 = p.pad_left < 0 ? -p.pad_left : 0;
+  int32_t y1 = g.h - p.pad_top;
+  int32_t x1 = g.w - p.pad_left;
+  if (y1 > in.h) y1 = in.h;
+  if (x1 > in.w) x1 = in.w;
+  const int32_t n = x1 - x0;
+  if (y1 <= y0 || n <= 0) return;
   const int32_t step = in.c;
-  int8_t* row = plane;
-  for (int32_t r = 0; r < g.h; ++r, row += g.w) {
-    const int32_t y = r - p.pad_top;
-    if (y < 0 || y >= in.h) {
-      for (int32_t q = 0; q < g.w; ++q) row[q] = zero_point;
-      continue;
-    }
-    for (int32_t q = 0; q < x_begin; ++q) row[q] = zero_point;
-    const int8_t* src = input + (y * in.w + x_begin - p.pad_left) * step + c;
-    int8_t* d = row + x_begin;
-    int32_t q = x_begin;
-    for (; q + 4 <= x_end; q += 4, d += 4, src += 4 * step) {
+  const int8_t* src = input + (y0 * in.w + x0) * step + c;
+  const int32_t src_skip = (in.w - n) * step;
+  d = plane + (y0 + p.pad_top) * g.w + x0 + p.pad_left;
+  const int32_t d_skip = g.w - n;
+  for (int32_t y = y0; y < y1; ++y, src += src_skip, d += d_skip) {
+    int32_t q = n;
+    for (; q >= 4; q -= 4, d += 4, src += 4 * step) {
       d[0] = src[0];
       d[1] = src[step];
       d[2] = src[2 * step];
       d[3] = src[3 * step];
     }
-    for (; q < x_end; ++q, src += step) *d++ = *src;
-    for (q = x_end; q < g.w; ++q) row[q] = zero_point;
+    for (; q > 0; --q, src += step) *d++ = *src;
   }
 }
 
