@@ -4,7 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,8 +20,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 
-extern char** environ;
-
 namespace mcunas::devices {
 namespace {
 
@@ -32,27 +30,55 @@ std::vector<char*> Argv(const std::vector<std::string>& argv) {
   return out;
 }
 
-// posix_spawnp with stdin from /dev/null and stdout/stderr to `out_fd`, in a
-// new process group (so Kill reaches its children too).
+// fork + execvp with stdin from /dev/null and stdout/stderr to `out_fd`, in
+// a new process group (so Kill reaches its children too), and killed by the
+// kernel when the spawning thread dies: an emulator must not outlive a
+// driver that was killed or interrupted (its own process group does not get
+// the terminal's Ctrl-C). posix_spawn cannot ask for the latter.
 absl::StatusOr<pid_t> SpawnWith(const std::vector<std::string>& argv,
                                 int out_fd) {
   if (argv.empty()) return absl::InvalidArgumentError("empty command line");
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, out_fd, 1);
-  posix_spawn_file_actions_adddup2(&actions, out_fd, 2);
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP);
-  posix_spawnattr_setpgroup(&attr, 0);
-  pid_t pid = -1;
+  // Everything the child needs is made before fork: between fork and exec
+  // only async-signal-safe calls are allowed.
   std::vector<char*> args = Argv(argv);
-  const int error =
-      posix_spawnp(&pid, args[0], &actions, &attr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  posix_spawnattr_destroy(&attr);
-  if (error != 0) {
+  int exec_error[2];  // the child's errno if exec fails; closed by exec
+  if (pipe2(exec_error, O_CLOEXEC) != 0) {
+    return absl::ErrnoToStatus(errno, "pipe");
+  }
+  const pid_t parent = getpid();
+  const pid_t pid = fork();
+  if (pid < 0) {
+    const int error = errno;
+    close(exec_error[0]);
+    close(exec_error[1]);
+    return absl::ErrnoToStatus(error, absl::StrCat("cannot start ", argv[0]));
+  }
+  if (pid == 0) {
+    setpgid(0, 0);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);  // the parent died before prctl
+    const int null_fd = open("/dev/null", O_RDONLY);
+    if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(out_fd, 1) < 0 ||
+        dup2(out_fd, 2) < 0) {
+      const int error = errno;
+      (void)!write(exec_error[1], &error, sizeof(error));
+      _exit(127);
+    }
+    execvp(args[0], args.data());
+    const int error = errno;
+    (void)!write(exec_error[1], &error, sizeof(error));
+    _exit(127);
+  }
+  close(exec_error[1]);
+  int error = 0;
+  ssize_t n;
+  while ((n = read(exec_error[0], &error, sizeof(error))) < 0 &&
+         errno == EINTR) {
+  }
+  close(exec_error[0]);
+  if (n == static_cast<ssize_t>(sizeof(error))) {
+    while (waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
     return absl::ErrnoToStatus(error, absl::StrCat("cannot start ", argv[0]));
   }
   return pid;

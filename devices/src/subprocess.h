@@ -19,7 +19,10 @@ namespace mcunas::devices {
 class Subprocess {
  public:
   // Starts argv[0] (looked up in PATH) with stdin from /dev/null and
-  // stdout/stderr appended to `log_path`, in its own process group.
+  // stdout/stderr appended to `log_path`, in its own process group. The
+  // kernel kills it when the calling thread exits (PR_SET_PDEATHSIG), so
+  // call from a thread that lives as long as the process is needed (the
+  // one that owns the board).
   static absl::StatusOr<std::unique_ptr<Subprocess>> Spawn(
       const std::vector<std::string>& argv, const std::string& log_path);
 
