@@ -123,6 +123,22 @@ class Fnv1a {
   void Text(absl::string_view s) {
     for (char c : s) Byte(c);
   }
+  // The bytes of FormatWidth(milli), without building the string.
+  void Width(int32_t milli) {
+    if (milli <= 0) {
+      Text(FormatWidth(milli));
+      return;
+    }
+    Int(milli / 1000);
+    Byte('.');
+    const int32_t frac = milli % 1000;
+    const char digits[3] = {static_cast<char>('0' + frac / 100),
+                            static_cast<char>('0' + frac / 10 % 10),
+                            static_cast<char>('0' + frac % 10)};
+    int n = 3;
+    while (n > 1 && digits[n - 1] == '0') --n;
+    for (int i = 0; i < n; ++i) Byte(digits[i]);
+  }
   uint64_t value() const { return h_; }
 
  private:
@@ -136,7 +152,7 @@ uint64_t ArchHash(const ArchSpec& arch) {
   h.Byte('r');
   h.Int(arch.resolution);
   h.Text("-w");
-  h.Text(FormatWidth(arch.width_milli));
+  h.Width(arch.width_milli);
   h.Byte(':');
   for (size_t st = 0; st < arch.stages.size(); ++st) {
     if (st > 0) h.Byte('|');

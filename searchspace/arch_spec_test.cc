@@ -37,6 +37,13 @@ TEST(ArchSpecTest, HashIsFnv1aOfTheCanonicalString) {
   ASSERT_TRUE(a.ok() && b.ok());
   EXPECT_EQ(ArchHash(*a), ArchHash(*b));
   EXPECT_EQ(ArchHash(*a), Fnv1a64("r28-w0.5:k3e1|k3e4"));
+  // Every width, including ones no space uses (ArchHash writes the width
+  // digits itself).
+  ArchSpec arch = *a;
+  for (int32_t milli = -1001; milli <= 3000; ++milli) {
+    arch.width_milli = milli;
+    ASSERT_EQ(ArchHash(arch), Fnv1a64(CanonicalString(arch))) << milli;
+  }
 }
 
 TEST(ArchSpecTest, ParseErrorsSayWhereAndWhat) {

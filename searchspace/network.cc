@@ -69,7 +69,8 @@ class NetBuilder {
     const NetTensor in = net_.activations[x];
     NetTensor out;
     out.h = engine::ComputeSamePadding(in.h, kernel, stride).out;
-    out.w = engine::ComputeSamePadding(in.w, kernel, stride).out;
+    out.w = in.w == in.h ? out.h
+                         : engine::ComputeSamePadding(in.w, kernel, stride).out;
     out.c = out_channels;
     return Push(op, out);
   }
@@ -99,6 +100,21 @@ std::vector<int32_t> WeightShape(const Network& net, const NetOp& op) {
   }
 }
 
+// Product(WeightShape(net, op)) without building the shape.
+int64_t WeightCount(const Network& net, const NetOp& op) {
+  const NetTensor& in = net.activations[op.input];
+  const NetTensor& out = net.activations[op.output];
+  const int64_t taps = int64_t{op.kernel} * op.kernel;
+  switch (op.type) {
+    case OpType::kConv2D:
+      return out.c * taps * in.c;
+    case OpType::kDepthwiseConv2D:
+      return taps * out.c;
+    default:
+      return out.c * in.Elements();
+  }
+}
+
 int64_t Product(const std::vector<int32_t>& shape) {
   int64_t n = 1;
   for (int32_t d : shape) n *= d;
@@ -111,7 +127,10 @@ engine::ConvParams ConvParamsOf(const Network& net, const NetOp& op) {
   p.kernel_h = p.kernel_w = op.kernel;
   p.stride_h = p.stride_w = op.stride;
   p.pad_top = engine::ComputeSamePadding(in.h, op.kernel, op.stride).before;
-  p.pad_left = engine::ComputeSamePadding(in.w, op.kernel, op.stride).before;
+  p.pad_left =
+      in.w == in.h
+          ? p.pad_top
+          : engine::ComputeSamePadding(in.w, op.kernel, op.stride).before;
   return p;
 }
 
@@ -129,14 +148,15 @@ class ByteStream {
   uint32_t state_;
 };
 
-}  // namespace
-
-absl::StatusOr<Network> BuildNetwork(const SearchSpace& space,
-                                     const ArchSpec& arch) {
+// BuildNetwork into `*out`, reusing its vectors' storage.
+absl::Status BuildNetworkInto(const SearchSpace& space, const ArchSpec& arch,
+                              Network* out) {
   MCUNAS_RETURN_IF_ERROR(space.Validate(arch));
   const SpaceDef& def = space.def();
   const int32_t w = arch.width_milli;
-  Network net;
+  Network& net = *out;
+  net.activations.clear();
+  net.ops.clear();
   net.activations.push_back(
       NetTensor{arch.resolution, arch.resolution, def.input_channels, false});
   NetBuilder b(&net);
@@ -171,6 +191,15 @@ absl::StatusOr<Network> BuildNetwork(const SearchSpace& space,
           "arch \"", CanonicalString(arch), "\": a tensor is too large"));
     }
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<Network> BuildNetwork(const SearchSpace& space,
+                                     const ArchSpec& arch) {
+  Network net;
+  MCUNAS_RETURN_IF_ERROR(BuildNetworkInto(space, arch, &net));
   return net;
 }
 
@@ -178,6 +207,10 @@ absl::StatusOr<engine::QuantGraph> BuildQuantGraph(const SearchSpace& space,
                                                    const ArchSpec& arch,
                                                    uint32_t seed) {
   MCUNAS_ASSIGN_OR_RETURN(const Network net, BuildNetwork(space, arch));
+  return BuildQuantGraph(net, seed);
+}
+
+engine::QuantGraph BuildQuantGraph(const Network& net, uint32_t seed) {
   engine::QuantGraph g;
   for (size_t i = 0; i < net.activations.size(); ++i) {
     const NetTensor& t = net.activations[i];
@@ -263,14 +296,23 @@ absl::StatusOr<std::vector<uint8_t>> BuildModelBlob(const SearchSpace& space,
 
 absl::StatusOr<ArchMetrics> ComputeArchMetrics(const SearchSpace& space,
                                                const ArchSpec& arch) {
-  MCUNAS_ASSIGN_OR_RETURN(const Network net, BuildNetwork(space, arch));
+  // Kept per thread between calls: a search checks tens of thousands of
+  // architectures, and allocating these afresh was a measurable share.
+  struct Workspace {
+    Network net;
+    engine::LayoutGraph graph;
+    engine::ModelLayout layout;
+  };
+  thread_local Workspace work;
+  const Network& net = work.net;
+  MCUNAS_RETURN_IF_ERROR(BuildNetworkInto(space, arch, &work.net));
   // The same tensors, in the same order, as BuildQuantGraph gives WriteModel.
-  engine::LayoutGraph g;
-  g.tensors.reserve(net.activations.size() + 2 * net.ops.size());
+  engine::LayoutGraph& g = work.graph;
+  g.tensors.clear();
   for (const NetTensor& t : net.activations) {
     g.tensors.push_back({static_cast<uint32_t>(t.Elements()), false});
   }
-  g.ops.resize(net.ops.size());
+  g.ops.assign(net.ops.size(), engine::LayoutOp{});
   ArchMetrics m;
   for (size_t i = 0; i < net.ops.size(); ++i) {
     const NetOp& op = net.ops[i];
@@ -289,8 +331,7 @@ absl::StatusOr<ArchMetrics> ComputeArchMetrics(const SearchSpace& space,
     }
     if (!op.weighted()) continue;
     // As engine::ComputeOpCost counts them.
-    const uint64_t weights =
-        static_cast<uint64_t>(Product(WeightShape(net, op)));
+    const uint64_t weights = static_cast<uint64_t>(WeightCount(net, op));
     const uint64_t taps = uint64_t{static_cast<uint32_t>(op.kernel)} *
                           static_cast<uint32_t>(op.kernel);
     switch (op.type) {
@@ -313,10 +354,10 @@ absl::StatusOr<ArchMetrics> ComputeArchMetrics(const SearchSpace& space,
     l.inputs[2] = static_cast<int32_t>(g.tensors.size());
     g.tensors.push_back({static_cast<uint32_t>(4 * out.c), true});
   }
-  g.inputs = {0};
-  g.outputs = {net.output};
-  MCUNAS_ASSIGN_OR_RETURN(const engine::ModelLayout layout,
-                          engine::PlanModelLayout(g));
+  g.inputs.assign(1, 0);
+  g.outputs.assign(1, net.output);
+  const engine::ModelLayout& layout = work.layout;
+  MCUNAS_RETURN_IF_ERROR(engine::PlanModelLayout(g, {}, &work.layout));
   if (layout.total_bytes > UINT32_MAX) {
     return absl::InvalidArgumentError(absl::StrCat(
         "arch \"", CanonicalString(arch), "\": model larger than 4 GiB"));

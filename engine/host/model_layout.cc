@@ -32,6 +32,12 @@ struct Buffers {
   std::vector<int32_t> of_tensor;   // buffer index per tensor; -1 = none
   std::vector<int32_t> of_scratch;  // buffer index per op; -1 = none
 
+  void Clear() {
+    bytes.clear();
+    first.clear();
+    last.clear();
+    holds_io.clear();
+  }
   int32_t Add(uint32_t size, int32_t from, int32_t to, bool io = false) {
     bytes.push_back(static_cast<uint32_t>(Align(size, kArenaAlignment)));
     first.push_back(static_cast<uint16_t>(from));
@@ -41,15 +47,34 @@ struct Buffers {
   }
 };
 
+// The working memory of PlanModelLayout. One per thread, kept between calls:
+// a search plans tens of thousands of graphs, and allocating it afresh each
+// time was a measurable share of a constraint check.
+struct Workspace {
+  Buffers buffers;
+  std::vector<int32_t> first, last;  // lifetimes per tensor; -1 = not live
+  std::vector<uint32_t> offsets;     // per buffer
+  std::vector<uint32_t> scratch;     // the planner's
+};
+
+Workspace& ThreadWorkspace() {
+  thread_local Workspace workspace;
+  return workspace;
+}
+
 absl::Status MakeBuffers(const LayoutGraph& graph, const WriteOptions& options,
-                         Buffers* buffers, std::vector<bool>* in_place) {
+                         Workspace* work, std::vector<bool>* in_place) {
+  Buffers* buffers = &work->buffers;
+  buffers->Clear();
   const size_t n_tensors = graph.tensors.size();
   const int32_t last_op = static_cast<int32_t>(graph.ops.size()) - 1;
   const auto is_activation = [&](int32_t t) {
     return t >= 0 && !graph.tensors[t].constant;
   };
-  // Lifetimes per activation tensor; -1 = not live.
-  std::vector<int32_t> first(n_tensors, -1), last(n_tensors, -1);
+  std::vector<int32_t>& first = work->first;
+  std::vector<int32_t>& last = work->last;
+  first.assign(n_tensors, -1);
+  last.assign(n_tensors, -1);
   for (int32_t t : graph.inputs) first[t] = 0;
   for (int32_t i = 0; i <= last_op; ++i) {
     const LayoutOp& op = graph.ops[i];
@@ -138,33 +163,33 @@ absl::Status RunPlanner(MemoryPlanner& planner, const Buffers& buffers,
 
 }  // namespace
 
-absl::StatusOr<ModelLayout> PlanModelLayout(const LayoutGraph& graph,
-                                            const WriteOptions& options) {
+absl::Status PlanModelLayout(const LayoutGraph& graph,
+                             const WriteOptions& options, ModelLayout* out) {
   if (graph.ops.empty()) return absl::InvalidArgumentError("graph has no ops");
-  ModelLayout layout;
-  Buffers buffers;
-  MCUNAS_RETURN_IF_ERROR(
-      MakeBuffers(graph, options, &buffers, &layout.in_place));
+  ModelLayout& layout = *out;
+  Workspace& work = ThreadWorkspace();
+  const Buffers& buffers = work.buffers;
+  MCUNAS_RETURN_IF_ERROR(MakeBuffers(graph, options, &work, &layout.in_place));
   if (buffers.bytes.size() > std::numeric_limits<uint16_t>::max()) {
     return absl::InvalidArgumentError("too many arena buffers");
   }
   const uint16_t count = static_cast<uint16_t>(buffers.bytes.size());
-  std::vector<uint32_t> offsets;
+  std::vector<uint32_t>& offsets = work.offsets;
   uint32_t peak = 0;
-  std::vector<uint32_t> scratch;
+  std::vector<uint32_t>& scratch = work.scratch;
   if (options.planner == PlannerKind::kGreedy) {
     scratch.resize(GreedyPlanner::ScratchBytesFor(count) / 4 + 1);
     GreedyPlanner planner(scratch.data(), scratch.size() * 4);
     MCUNAS_RETURN_IF_ERROR(RunPlanner(planner, buffers, &offsets, &peak));
+    layout.arena_lower_bound = planner.LowerBoundBytes();
   } else {
     scratch.resize(LinearPlanner::ScratchBytesFor(count) / 4 + 1);
     LinearPlanner planner(scratch.data(), scratch.size() * 4);
     MCUNAS_RETURN_IF_ERROR(RunPlanner(planner, buffers, &offsets, &peak));
+    layout.arena_lower_bound = LiveBytesLowerBound(
+        buffers.bytes.data(), buffers.first.data(), buffers.last.data(), count);
   }
   layout.arena_bytes = static_cast<uint32_t>(Align(peak, kArenaAlignment));
-  layout.arena_lower_bound =
-      LiveBytesLowerBound(buffers.bytes.data(), buffers.first.data(),
-                          buffers.last.data(), count);
 
   // Data section: constants in tensor order, then op params in op order,
   // each 16-byte aligned.
@@ -204,6 +229,13 @@ absl::StatusOr<ModelLayout> PlanModelLayout(const LayoutGraph& graph,
       kBlobAlignment);
   layout.data_offset = static_cast<uint32_t>(data_offset);
   layout.total_bytes = data_offset + data;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<ModelLayout> PlanModelLayout(const LayoutGraph& graph,
+                                            const WriteOptions& options) {
+  ModelLayout layout;
+  MCUNAS_RETURN_IF_ERROR(PlanModelLayout(graph, options, &layout));
   return layout;
 }
 

@@ -4,8 +4,11 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <random>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -125,10 +128,11 @@ uint32_t RandomSize(std::mt19937& rng) {
 }
 
 // Independent random lifetimes over a random number of ops.
-Graph RandomIntervals(std::mt19937& rng) {
+Graph RandomIntervals(std::mt19937& rng, int max_buffers = 80,
+                      int max_ops = 60) {
   Graph graph;
-  const int buffers = std::uniform_int_distribution<int>(1, 80)(rng);
-  const int ops = std::uniform_int_distribution<int>(1, 60)(rng);
+  const int buffers = std::uniform_int_distribution<int>(1, max_buffers)(rng);
+  const int ops = std::uniform_int_distribution<int>(1, max_ops)(rng);
   std::uniform_int_distribution<int> op_dist(0, ops - 1);
   for (int i = 0; i < buffers; ++i) {
     int a = op_dist(rng), b = op_dist(rng);
@@ -251,6 +255,67 @@ TEST(GreedyPlannerTest, FillsGapBetweenLiveBuffers) {
   EXPECT_EQ(plan.peak, LowerBound(graph));
 }
 
+// The greedy scheme as documented, written for clarity: every order is
+// placed in full with a first fit over the buffers live at the same time.
+// Plan() stops early and sorts and inserts differently; it must give exactly
+// this plan.
+PlanResult ReferenceGreedy(const Graph& graph) {
+  const size_t n = graph.bytes.size();
+  using Key = std::tuple<int64_t, int64_t, size_t>;
+  const std::function<Key(size_t)> kOrders[] = {
+      [&](size_t i) {  // size, largest first
+        return Key{-int64_t{Aligned(graph.bytes[i])}, graph.first[i], i};
+      },
+      [&](size_t i) {  // first use
+        return Key{graph.first[i], -int64_t{Aligned(graph.bytes[i])}, i};
+      },
+      [&](size_t i) {  // lifetime, longest first
+        return Key{-(graph.last[i] - graph.first[i]),
+                   -int64_t{Aligned(graph.bytes[i])}, i};
+      },
+  };
+  PlanResult best;
+  uint64_t best_peak = UINT64_MAX;
+  for (const auto& key : kOrders) {
+    std::vector<size_t> order(n);
+    for (size_t i = 0; i < n; ++i) order[i] = i;
+    std::sort(order.begin(), order.end(),
+              [&](size_t a, size_t b) { return key(a) < key(b); });
+    std::vector<uint64_t> offsets(n, 0);
+    std::vector<size_t> placed;
+    uint64_t peak = 0;
+    for (size_t i : order) {
+      std::vector<std::pair<uint64_t, uint64_t>> busy;  // [start, end)
+      for (size_t j : placed) {
+        if (graph.first[i] <= graph.last[j] &&
+            graph.first[j] <= graph.last[i]) {
+          busy.emplace_back(offsets[j], offsets[j] + Aligned(graph.bytes[j]));
+        }
+      }
+      std::sort(busy.begin(), busy.end());
+      uint64_t candidate = 0;
+      for (const auto& [start, end] : busy) {
+        if (start >= candidate + Aligned(graph.bytes[i])) break;
+        candidate = std::max(candidate, end);
+      }
+      offsets[i] = candidate;
+      peak = std::max(peak, candidate + Aligned(graph.bytes[i]));
+      placed.push_back(i);
+    }
+    if (peak < best_peak) {
+      best_peak = peak;
+      best.offsets.assign(offsets.begin(), offsets.end());
+    }
+  }
+  if (best_peak > UINT32_MAX) {
+    best.status = Status::kPlanFailed;
+    best.offsets.clear();
+  } else {
+    best.peak = static_cast<uint32_t>(best_peak);
+  }
+  return best;
+}
+
 TEST(GreedyPlannerTest, EqualSizesAreDeterministic) {
   Graph graph;
   for (uint16_t i = 0; i < 6; ++i) graph.Add(64, 5 - i, 5);
@@ -317,6 +382,37 @@ TEST(GreedyPlannerTest, NeverOverlapsLiveBuffers) {
     ExpectValidPlan(graph, linear, label);
     EXPECT_LE(greedy.peak, linear.peak) << label;
     EXPECT_GE(greedy.peak, LowerBound(graph)) << label;
+    if (testing::Test::HasFailure()) break;
+  }
+}
+
+TEST(GreedyPlannerTest, MatchesReferenceGreedyAndBound) {
+  constexpr int kGraphs = 3000;
+  std::mt19937 rng(20261121);
+  for (int i = 0; i < kGraphs; ++i) {
+    // Every 100th graph is large, for the sorts' longer merges.
+    const Graph graph = (i % 100 == 99) ? RandomIntervals(rng, 700, 200)
+                        : (i % 2)       ? RandomDag(rng)
+                                        : RandomIntervals(rng);
+    const std::string label = "graph " + std::to_string(i);
+    std::vector<uint32_t> scratch(
+        (GreedyPlanner::ScratchBytesFor(graph.count()) + 3) / 4 + 1);
+    GreedyPlanner planner(scratch.data(),
+                          static_cast<uint32_t>(scratch.size() * 4));
+    for (uint16_t b = 0; b < graph.count(); ++b) {
+      ASSERT_EQ(
+          planner.AddBuffer(graph.bytes[b], graph.first[b], graph.last[b]),
+          Status::kOk);
+    }
+    ASSERT_EQ(planner.Plan(), Status::kOk) << label;
+    const PlanResult reference = ReferenceGreedy(graph);
+    ASSERT_EQ(reference.status, Status::kOk) << label;
+    EXPECT_EQ(planner.PeakBytes(), reference.peak) << label;
+    for (uint16_t b = 0; b < graph.count(); ++b) {
+      EXPECT_EQ(planner.OffsetOf(b), reference.offsets[b])
+          << label << " buffer " << b;
+    }
+    EXPECT_EQ(planner.LowerBoundBytes(), LowerBound(graph)) << label;
     if (testing::Test::HasFailure()) break;
   }
 }
@@ -447,6 +543,9 @@ TEST(GreedyPlannerTest, InvertedResidualChainsNearLowerBound) {
                                     (in_place ? " in-place" : "");
           const PlanResult plan = PlanGraph<GreedyPlanner>(graph);
           ExpectValidPlan(graph, plan, label);
+          const PlanResult reference = ReferenceGreedy(graph);
+          EXPECT_EQ(plan.peak, reference.peak) << label;
+          EXPECT_EQ(plan.offsets, reference.offsets) << label;
           const uint32_t bound = LowerBound(graph);
           const double ratio = static_cast<double>(plan.peak) / bound;
           EXPECT_LE(ratio, 1.10)

@@ -73,8 +73,11 @@ class LinearPlanner final : public MemoryPlanner {
 // output that lives into the next block cannot reuse the dead expand buffer
 // below it), so Plan() also places the buffers in order of first use and of
 // lifetime length, and keeps the lowest peak (ties: the earlier order, size
-// first). The result depends only on the buffers added. O(n^2) in the number
-// of buffers.
+// first). It stops early where that cannot change the outcome: after an
+// order that reaches LiveBytesLowerBound, and inside an order once its peak
+// reaches the best one so far. The result depends only on the buffers added.
+// O(n^2) in the number of buffers (placement); the sorts and the bound are
+// O(n log n).
 class GreedyPlanner final : public MemoryPlanner {
  public:
   static uint32_t ScratchBytesFor(uint16_t max_buffers);
@@ -87,6 +90,9 @@ class GreedyPlanner final : public MemoryPlanner {
   uint32_t OffsetOf(uint16_t buffer) const override;
   uint32_t PeakBytes() const override;
   uint16_t BufferCount() const override { return count_; }
+  // LiveBytesLowerBound of the buffers added, which Plan() computes anyway.
+  // REQUIRES: Plan() was called.
+  uint32_t LowerBoundBytes() const { return lower_bound_; }
 
  private:
   struct Entry {
@@ -96,21 +102,35 @@ class GreedyPlanner final : public MemoryPlanner {
     uint16_t first;
     uint16_t last;
   };
+  // A sort key, compared as the 64-bit number high:low (two words keep
+  // the scratch's 4-byte alignment sufficient).
+  struct SortKey {
+    uint32_t high;
+    uint32_t low;  // the buffer index in the low 16 bits
+  };
   enum class Order : uint8_t { kSize, kFirstUse, kLifetime };
+  static constexpr uint32_t kBytesPerBuffer =
+      sizeof(Entry) + sizeof(SortKey) + 2 * sizeof(uint16_t);
 
-  // Whether buffer `a` is placed before buffer `b` in `order` (a strict total
-  // order: the buffer index breaks every tie).
-  bool Before(uint16_t a, uint16_t b, Order order) const;
+  // Fills order_ with the buffer indices in `order` (a strict total order:
+  // the buffer index breaks every tie). Uses keys_ and by_offset_.
+  void SortBy(Order order);
+  // LiveBytesLowerBound of the entries, by a sweep. Uses order_ and
+  // by_offset_.
+  uint32_t ComputeLowerBound();
   // Places every buffer in `order` at its lowest fitting offset (into
-  // trial_offset) and returns the peak, which may not fit in 32 bits.
-  uint64_t PlaceInOrder(Order order);
+  // trial_offset) and returns the peak, which may not fit in 32 bits. Gives
+  // up as soon as the peak reaches `limit` and returns a value >= limit.
+  uint64_t PlaceInOrder(Order order, uint64_t limit);
 
   Entry* entries_;
+  SortKey* keys_;        // per buffer, for SortBy
   uint16_t* order_;      // buffer indices in placement order
   uint16_t* by_offset_;  // placed buffer indices, by ascending offset
   uint16_t capacity_;
   uint16_t count_ = 0;
   uint32_t peak_ = 0;
+  uint32_t lower_bound_ = 0;
 };
 
 }  // namespace mcunas::engine

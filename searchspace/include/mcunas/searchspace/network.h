@@ -86,6 +86,11 @@ absl::StatusOr<engine::QuantGraph> BuildQuantGraph(const SearchSpace& space,
                                                    const ArchSpec& arch,
                                                    uint32_t seed = 1);
 
+// The same for any Network built from NetOps (the latency tables measure
+// single blocks this way). REQUIRES: ops in execution order reading only
+// earlier activations, activation 0 the only input.
+engine::QuantGraph BuildQuantGraph(const Network& net, uint32_t seed = 1);
+
 // BuildQuantGraph + engine::WriteModel.
 absl::StatusOr<std::vector<uint8_t>> BuildModelBlob(const SearchSpace& space,
                                                     const ArchSpec& arch,

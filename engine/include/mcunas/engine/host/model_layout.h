@@ -10,7 +10,7 @@
 //   // layout.arena_bytes == the blob's arena_bytes,
 //   // layout.total_bytes == the blob's size.
 //
-// Stateless functions; thread-safe.
+// Thread-safe; each thread keeps its working memory between calls.
 #ifndef MCUNAS_ENGINE_HOST_MODEL_LAYOUT_H_
 #define MCUNAS_ENGINE_HOST_MODEL_LAYOUT_H_
 
@@ -77,6 +77,10 @@ struct ModelLayout {
 // not fit in 32 bits. O(buffers^2).
 absl::StatusOr<ModelLayout> PlanModelLayout(const LayoutGraph& graph,
                                             const WriteOptions& options = {});
+// The same into `*layout`, reusing its vectors' storage, for callers that
+// plan many graphs. `*layout` is unspecified on failure.
+absl::Status PlanModelLayout(const LayoutGraph& graph,
+                             const WriteOptions& options, ModelLayout* layout);
 
 // The arena scratch an op needs: kernels.h's ConvScratchBytes or
 // DepthwiseScratchBytes for conv and depthwise, 0 for the others.
