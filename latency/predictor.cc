@@ -1,0 +1,139 @@
+#include "mcunas/latency/predictor.h"
+
+#include <unordered_set>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "mcunas/common/status_macros.h"
+
+namespace mcunas::latency {
+
+LatencyPredictor::LatencyPredictor(const searchspace::SearchSpace& space,
+                                   const std::vector<OpEntry>& entries,
+                                   Overhead overhead)
+    : space_(&space), table_(std::make_shared<Table>()) {
+  for (const OpEntry& e : entries) table_->latency[e.signature] = e.median;
+  table_->overhead = overhead;
+}
+
+absl::StatusOr<LatencyPredictor> LatencyPredictor::Load(
+    const LutStore& store, const LutKey& key,
+    const searchspace::SearchSpace& space) {
+  MCUNAS_ASSIGN_OR_RETURN(const std::vector<OpEntry> entries,
+                          store.OpEntries(key));
+  if (entries.empty()) {
+    MCUNAS_ASSIGN_OR_RETURN(const std::vector<std::string> builds,
+                            store.BuildsWithEntries(key.board));
+    std::string others =
+        builds.empty()
+            ? std::string("it has none for this board at all")
+            : absl::StrCat("it has tables for other engine builds (",
+                           absl::StrJoin(builds, ", "),
+                           "), which are never used for this one");
+    return absl::FailedPreconditionError(absl::StrCat(
+        store.path(), ": no latency table for board ", key.board,
+        " and engine build ", key.engine_build, "; ", others,
+        ". Run `mcunas-lut build ", key.board, "`"));
+  }
+  LatencyPredictor predictor(space, entries, Overhead{});
+  MCUNAS_ASSIGN_OR_RETURN(const std::vector<ModelMeasurement> fits,
+                          store.Models(key, kPurposeFit));
+  MCUNAS_ASSIGN_OR_RETURN(const Overhead overhead,
+                          predictor.FitOverhead(fits));
+  return LatencyPredictor(space, entries, overhead);
+}
+
+absl::StatusOr<double> LatencyPredictor::OpSum(
+    const searchspace::Network& net) const {
+  double sum = 0;
+  std::vector<std::string> missing;
+  std::unordered_set<OpSignature, OpSignatureHash> reported;
+  for (const OpSignature& s : SignaturesOf(net)) {
+    auto it = table_->latency.find(s);
+    if (it != table_->latency.end()) {
+      sum += it->second;
+    } else if (reported.insert(s).second) {
+      missing.push_back(s.Key());
+    }
+  }
+  if (!missing.empty()) {
+    return absl::NotFoundError(absl::StrCat(
+        "latency table has no entry for ", missing.size(), " op signature",
+        missing.size() == 1 ? "" : "s", ": ", absl::StrJoin(missing, "; "),
+        " (build the table for this space: `mcunas-lut build`)"));
+  }
+  return sum;
+}
+
+absl::StatusOr<double> LatencyPredictor::Predict(
+    const searchspace::Network& net) const {
+  MCUNAS_ASSIGN_OR_RETURN(const double sum, OpSum(net));
+  const Overhead& o = table_->overhead;
+  return sum + o.per_op * static_cast<double>(net.ops.size()) + o.fixed;
+}
+
+absl::StatusOr<double> LatencyPredictor::Predict(
+    const searchspace::ArchSpec& arch) const {
+  MCUNAS_ASSIGN_OR_RETURN(const searchspace::Network net,
+                          searchspace::BuildNetwork(*space_, arch));
+  absl::StatusOr<double> latency = Predict(net);
+  if (!latency.ok()) {
+    return absl::Status(latency.status().code(),
+                        absl::StrCat(searchspace::CanonicalString(arch), ": ",
+                                     latency.status().message()));
+  }
+  return latency;
+}
+
+searchspace::LatencyFunction LatencyPredictor::Function() const {
+  LatencyPredictor self = *this;  // shares the table
+  return [self](const searchspace::ArchSpec& arch,
+                const searchspace::ArchMetrics&) {
+    return self.Predict(arch);
+  };
+}
+
+absl::StatusOr<Overhead> LatencyPredictor::FitOverhead(
+    const std::vector<ModelMeasurement>& models) const {
+  // Residual r = measured - op sum against x = op count.
+  std::vector<double> xs, rs;
+  for (const ModelMeasurement& m : models) {
+    MCUNAS_ASSIGN_OR_RETURN(const searchspace::ArchSpec arch,
+                            space_->Parse(m.arch));
+    MCUNAS_ASSIGN_OR_RETURN(const searchspace::Network net,
+                            searchspace::BuildNetwork(*space_, arch));
+    absl::StatusOr<double> sum = OpSum(net);
+    if (!sum.ok()) {
+      return absl::Status(sum.status().code(),
+                          absl::StrCat("fit model ", m.arch, ": ",
+                                       sum.status().message()));
+    }
+    xs.push_back(static_cast<double>(net.ops.size()));
+    rs.push_back(m.median - *sum);
+  }
+  Overhead o;
+  o.fit_models = static_cast<int32_t>(xs.size());
+  if (xs.empty()) return o;
+  const double n = static_cast<double>(xs.size());
+  double mx = 0, mr = 0;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    mx += xs[i] / n;
+    mr += rs[i] / n;
+  }
+  double sxx = 0, sxr = 0;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    sxx += (xs[i] - mx) * (xs[i] - mx);
+    sxr += (xs[i] - mx) * (rs[i] - mr);
+  }
+  // Op counts that barely vary cannot separate the two terms.
+  if (sxx < 1e-9) {
+    o.fixed = mr;
+    return o;
+  }
+  o.per_op = sxr / sxx;
+  o.fixed = mr - o.per_op * mx;
+  return o;
+}
+
+}  // namespace mcunas::latency
