@@ -6,9 +6,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "mcunas/common/status_macros.h"
+#include "mcunas/devices/device.h"
 
 namespace mcunas::latency {
-
 LatencyPredictor::LatencyPredictor(const searchspace::SearchSpace& space,
                                    const std::vector<OpEntry>& entries,
                                    Overhead overhead)
@@ -115,24 +115,25 @@ absl::StatusOr<Overhead> LatencyPredictor::FitOverhead(
   Overhead o;
   o.fit_models = static_cast<int32_t>(xs.size());
   if (xs.empty()) return o;
-  const double n = static_cast<double>(xs.size());
-  double mx = 0, mr = 0;
+  // Theil-Sen: the slope is the median of the pairwise slopes and the
+  // intercept the median residual, so a few disturbed wall-clock
+  // measurements (another process took the core) cannot drag the line the
+  // way they drag least squares. Exact on exact data, as emulated counts
+  // are.
+  std::vector<double> slopes;
   for (size_t i = 0; i < xs.size(); ++i) {
-    mx += xs[i] / n;
-    mr += rs[i] / n;
+    for (size_t j = i + 1; j < xs.size(); ++j) {
+      if (xs[j] != xs[i]) slopes.push_back((rs[j] - rs[i]) / (xs[j] - xs[i]));
+    }
   }
-  double sxx = 0, sxr = 0;
+  // Op counts that never vary cannot separate the two terms.
+  o.per_op =
+      slopes.empty() ? 0.0 : devices::Summarize(std::move(slopes)).median;
+  std::vector<double> intercepts;
   for (size_t i = 0; i < xs.size(); ++i) {
-    sxx += (xs[i] - mx) * (xs[i] - mx);
-    sxr += (xs[i] - mx) * (rs[i] - mr);
+    intercepts.push_back(rs[i] - o.per_op * xs[i]);
   }
-  // Op counts that barely vary cannot separate the two terms.
-  if (sxx < 1e-9) {
-    o.fixed = mr;
-    return o;
-  }
-  o.per_op = sxr / sxx;
-  o.fixed = mr - o.per_op * mx;
+  o.fixed = devices::Summarize(std::move(intercepts)).median;
   return o;
 }
 

@@ -27,12 +27,6 @@ std::string XmlText(absl::string_view text) {
   return out;
 }
 
-double Median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const size_t n = v.size();
-  return n % 2 == 1 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 }  // namespace
 
@@ -103,7 +97,7 @@ void Summarize(ValidationReport& report) {
   report.within_5 = in5 / n;
   report.within_10 = in10 / n;
   report.mape = sum / n;
-  report.median_noise = Median(std::move(noise));
+  report.median_noise = devices::Summarize(std::move(noise)).median;
 }
 
 std::string FormatReport(const ValidationReport& report, int32_t worst) {

@@ -5,9 +5,11 @@
 //
 //   predicted = sum of op entries + per_op * ops + fixed
 //
-// (per_op, fixed) are a least-squares fit of measured - sum over the
-// table's fit models; with fewer than two of them, or all with the same op
-// count, per_op is 0 and fixed their mean residual.
+// (per_op, fixed) are a Theil-Sen fit (median of pairwise slopes, median
+// intercept: robust to a few disturbed wall-clock measurements) of
+// measured - sum against the op count over the table's fit models; with
+// fewer than two of them, or all with the same op count, per_op is 0 and
+// fixed their median residual.
 //
 //   MCUNAS_ASSIGN_OR_RETURN(LatencyPredictor p,
 //                           LatencyPredictor::Load(*store, key, space));
