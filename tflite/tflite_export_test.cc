@@ -15,37 +15,17 @@
 #include "mcunas/engine/host/graph_from_model.h"
 #include "mcunas/engine/host/model_file.h"
 #include "mcunas/engine/host/model_writer.h"
-#include "mcunas/engine/interpreter.h"
+#include "mcunas/engine/kernels.h"
 #include "mcunas/tflite/tflite_import.h"
 #include "test_graphs.h"
 #include "tflite/schema/tflite_subset_generated.h"
+#include "tflite/testing/run_model.h"
 
 namespace mcunas::tflite {
 namespace {
 
 using ::testing::HasSubstr;
-
-std::vector<std::vector<int8_t>> RunAll(const std::vector<uint8_t>& blob,
-                                        const std::vector<int8_t>& input,
-                                        const engine::KernelSet& kernels) {
-  auto loaded = engine::LoadedModel::FromBytes(blob);
-  EXPECT_TRUE(loaded.ok()) << loaded.status();
-  if (!loaded.ok()) return {};
-  const engine::Model& model = (*loaded)->model();
-  std::vector<uint8_t> arena(model.arena_bytes() + 16);
-  uint8_t* aligned =
-      arena.data() + (16 - reinterpret_cast<uintptr_t>(arena.data()) % 16) % 16;
-  engine::Interpreter interpreter(model, kernels);
-  EXPECT_EQ(interpreter.Init(aligned, model.arena_bytes()), engine::Status::kOk);
-  std::memcpy(interpreter.Input(0), input.data(), input.size());
-  EXPECT_EQ(interpreter.Invoke(), engine::Status::kOk);
-  std::vector<std::vector<int8_t>> outputs;
-  for (uint16_t i = 0; i < model.output_count(); ++i) {
-    outputs.emplace_back(interpreter.Output(i),
-                         interpreter.Output(i) + interpreter.OutputBytes(i));
-  }
-  return outputs;
-}
+using testing::RunModel;
 
 std::vector<engine::QuantGraph> Graphs() {
   std::vector<engine::QuantGraph> graphs;
@@ -77,7 +57,8 @@ TEST(TfliteExportTest, ImportOfExportRunsByteForByteTheSame) {
           engine::testing::RandomInput(graph, seed);
       for (const engine::KernelSet* k :
            {&engine::ReferenceKernels(), &engine::OptimizedKernels()}) {
-        EXPECT_EQ(RunAll(imported->blob, input, *k), RunAll(*blob, input, *k));
+        EXPECT_EQ(RunModel(imported->blob, input, *k),
+                  RunModel(*blob, input, *k));
       }
     }
   }
@@ -98,8 +79,8 @@ TEST(TfliteExportTest, ExportIsDeterministicAndFromBlobMatchesFromGraph) {
   auto imported = ImportTflite(from_blob->data(), from_blob->size());
   ASSERT_TRUE(imported.ok()) << imported.status();
   const std::vector<int8_t> input = engine::testing::RandomInput(graph, 9);
-  EXPECT_EQ(RunAll(imported->blob, input, engine::ReferenceKernels()),
-            RunAll(*blob, input, engine::ReferenceKernels()));
+  EXPECT_EQ(RunModel(imported->blob, input, engine::ReferenceKernels()),
+            RunModel(*blob, input, engine::ReferenceKernels()));
 }
 
 TEST(TfliteExportTest, PaddingThatIsNeitherSameNorValidBecomesAPad) {
@@ -119,8 +100,8 @@ TEST(TfliteExportTest, PaddingThatIsNeitherSameNorValidBecomesAPad) {
   ASSERT_EQ(imported->ops[0].name, "PAD");
   EXPECT_EQ(imported->ops[0].fate, OpFate::kFolded);
   const std::vector<int8_t> input = engine::testing::RandomInput(graph, 4);
-  EXPECT_EQ(RunAll(imported->blob, input, engine::ReferenceKernels()),
-            RunAll(*blob, input, engine::ReferenceKernels()));
+  EXPECT_EQ(RunModel(imported->blob, input, engine::ReferenceKernels()),
+            RunModel(*blob, input, engine::ReferenceKernels()));
 }
 
 TEST(TfliteExportTest, PoolPaddingTfliteCannotExpressIsAnError) {

@@ -6,14 +6,16 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "mcunas/engine/host/model_file.h"
-#include "mcunas/engine/interpreter.h"
+#include "mcunas/engine/kernels.h"
 #include "mcunas/tflite/tflite_export.h"
 #include "test_graphs.h"
+#include "tflite/testing/run_model.h"
 #include "tflite/testing/tflite_builder.h"
 
 namespace mcunas::tflite {
@@ -24,23 +26,13 @@ using testing::TfliteBuilder;
 using Op = fb::BuiltinOperator;
 using Act = fb::ActivationFunctionType;
 
+// The first output, which is all these tests compare.
 std::vector<int8_t> RunBlob(const std::vector<uint8_t>& blob,
                             const std::vector<int8_t>& input,
                             const engine::KernelSet& kernels) {
-  auto loaded = engine::LoadedModel::FromBytes(blob);
-  EXPECT_TRUE(loaded.ok()) << loaded.status();
-  if (!loaded.ok()) return {};
-  const engine::Model& model = (*loaded)->model();
-  std::vector<uint8_t> arena(model.arena_bytes() + 16);
-  uint8_t* aligned =
-      arena.data() + (16 - reinterpret_cast<uintptr_t>(arena.data()) % 16) % 16;
-  engine::Interpreter interpreter(model, kernels);
-  EXPECT_EQ(interpreter.Init(aligned, model.arena_bytes()), engine::Status::kOk);
-  EXPECT_EQ(interpreter.InputBytes(0), input.size());
-  std::memcpy(interpreter.Input(0), input.data(), input.size());
-  EXPECT_EQ(interpreter.Invoke(), engine::Status::kOk);
-  return std::vector<int8_t>(interpreter.Output(0),
-                             interpreter.Output(0) + interpreter.OutputBytes(0));
+  std::vector<std::vector<int8_t>> outputs =
+      testing::RunModel(blob, input, kernels);
+  return outputs.empty() ? std::vector<int8_t>{} : std::move(outputs[0]);
 }
 
 std::vector<int8_t> RandomBytes(size_t n, uint32_t seed) {

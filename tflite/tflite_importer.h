@@ -90,8 +90,13 @@ class Importer {
   // The int32/int64 values of a small constant (axes, permutations, shapes,
   // paddings).
   absl::StatusOr<std::vector<int64_t>> IntValues(int32_t t) const;
-  // Appends `op` as the engine op of TFLite op `i`.
-  void AddOp(int32_t i, engine::QuantOp op);
+  // Appends `op`, reading engine tensors `inputs` and writing `output`, as
+  // the engine op of TFLite op `i`. Always OK: converters end with
+  // `return AddOp(...)`.
+  absl::Status AddOp(int32_t i, engine::QuantOp op,
+                     std::vector<int32_t> inputs, int32_t output);
+  // Appends `q` as the engine tensor of TFLite tensor `t`; returns its index.
+  int32_t AddTensor(int32_t t, engine::QuantTensor q);
   const engine::QuantTensor& tensor(int32_t engine_index) const {
     return graph_.tensors[engine_index];
   }

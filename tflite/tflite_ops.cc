@@ -94,6 +94,35 @@ int64_t Elements(const std::vector<int32_t>& shape) {
   return n;
 }
 
+// The fields Conv2DOptions and DepthwiseConv2DOptions share.
+struct ConvParams {
+  fb::Padding padding;
+  int32_t stride_h, stride_w;
+  int32_t dilation_h, dilation_w;
+  fb::ActivationFunctionType activation;
+};
+
+template <typename Options>
+ConvParams ReadConvParams(const Options& o) {
+  return ConvParams{o.padding(),           o.stride_h(),
+                    o.stride_w(),          o.dilation_h_factor(),
+                    o.dilation_w_factor(), o.fused_activation_function()};
+}
+
+QuantOp OpOfType(OpType type) {
+  QuantOp q;
+  q.type = type;
+  return q;
+}
+
+void SetPadding(int32_t top, int32_t bottom, int32_t left, int32_t right,
+                QuantOp* q) {
+  q->pad_top = top;
+  q->pad_bottom = bottom;
+  q->pad_left = left;
+  q->pad_right = right;
+}
+
 }  // namespace
 
 absl::StatusOr<Importer::OpIo> Importer::ReadOpIo(int32_t i, size_t min_inputs,
@@ -107,8 +136,7 @@ absl::StatusOr<Importer::OpIo> Importer::ReadOpIo(int32_t i, size_t min_inputs,
 
 absl::Status Importer::SpatialPads(int32_t i, PadFold* pads) const {
   MCUNAS_ASSIGN_OR_RETURN(const OpIo io, ReadOpIo(i, 2, 3));
-  const std::vector<int32_t>& in = io.in;
-  const std::vector<int32_t>& out = io.out;
+  const auto& [in, out] = io;
   if (in[1] < 0) return absl::InvalidArgumentError("no paddings tensor");
   MCUNAS_ASSIGN_OR_RETURN(const TensorInfo x, reader_.Tensor(in[0]));
   MCUNAS_ASSIGN_OR_RETURN(const TensorInfo y, reader_.Tensor(out[0]));
@@ -169,36 +197,27 @@ bool Importer::PadFoldFor(int32_t pad, int32_t conv, PadFold* fold) const {
     return false;
   }
   const fb::Operator& op = reader_.op(conv);
-  fb::Padding padding;
-  int32_t stride_h, stride_w, dilation_h, dilation_w;
+  ConvParams c;
   if (const auto* o = op.builtin_options_as_Conv2DOptions()) {
-    padding = o->padding();
-    stride_h = o->stride_h();
-    stride_w = o->stride_w();
-    dilation_h = o->dilation_h_factor();
-    dilation_w = o->dilation_w_factor();
+    c = ReadConvParams(*o);
   } else if (const auto* d = op.builtin_options_as_DepthwiseConv2DOptions()) {
-    padding = d->padding();
-    stride_h = d->stride_h();
-    stride_w = d->stride_w();
-    dilation_h = d->dilation_h_factor();
-    dilation_w = d->dilation_w_factor();
+    c = ReadConvParams(*d);
   } else {
     return false;
   }
   const int32_t kernel_h = w->shape[1];
   const int32_t kernel_w = w->shape[2];
-  if (dilation_h != 1 || dilation_w != 1 ||
-      !CheckWindow(kernel_h, kernel_w, stride_h, stride_w).ok()) {
+  if (c.dilation_h != 1 || c.dilation_w != 1 ||
+      !CheckWindow(kernel_h, kernel_w, c.stride_h, c.stride_w).ok()) {
     return false;
   }
   const int64_t padded_h = int64_t{x->shape[1]} + pads.top + pads.bottom;
   const int64_t padded_w = int64_t{x->shape[2]} + pads.left + pads.right;
   if (padded_h > kMaxTfliteDim || padded_w > kMaxTfliteDim) return false;
   const absl::StatusOr<engine::SamePadding> ph = WindowPadding(
-      padding, static_cast<int32_t>(padded_h), kernel_h, stride_h);
+      c.padding, static_cast<int32_t>(padded_h), kernel_h, c.stride_h);
   const absl::StatusOr<engine::SamePadding> pw = WindowPadding(
-      padding, static_cast<int32_t>(padded_w), kernel_w, stride_w);
+      c.padding, static_cast<int32_t>(padded_w), kernel_w, c.stride_w);
   if (!ph.ok() || !pw.ok()) return false;
   pads.top += ph->before;
   pads.bottom += ph->after;
@@ -216,40 +235,26 @@ bool Importer::PadFoldFor(int32_t pad, int32_t conv, PadFold* fold) const {
 
 absl::Status Importer::ConvertConv(int32_t i, bool depthwise) {
   MCUNAS_ASSIGN_OR_RETURN(const OpIo io, ReadOpIo(i, 2, 3));
-  const std::vector<int32_t>& in = io.in;
-  const std::vector<int32_t>& out = io.out;
+  const auto& [in, out] = io;
   const fb::Operator& op = reader_.op(i);
-  fb::Padding padding;
-  int32_t stride_h, stride_w, dilation_h, dilation_w;
-  fb::ActivationFunctionType act;
+  ConvParams c;
   if (depthwise) {
     const auto* o = op.builtin_options_as_DepthwiseConv2DOptions();
     if (o == nullptr) {
       return absl::InvalidArgumentError("missing DepthwiseConv2DOptions");
     }
-    padding = o->padding();
-    stride_h = o->stride_h();
-    stride_w = o->stride_w();
-    dilation_h = o->dilation_h_factor();
-    dilation_w = o->dilation_w_factor();
-    act = o->fused_activation_function();
+    c = ReadConvParams(*o);
   } else {
     const auto* o = op.builtin_options_as_Conv2DOptions();
     if (o == nullptr) return absl::InvalidArgumentError("missing Conv2DOptions");
-    padding = o->padding();
-    stride_h = o->stride_h();
-    stride_w = o->stride_w();
-    dilation_h = o->dilation_h_factor();
-    dilation_w = o->dilation_w_factor();
-    act = o->fused_activation_function();
+    c = ReadConvParams(*o);
   }
-  if (dilation_h != 1 || dilation_w != 1) {
+  if (c.dilation_h != 1 || c.dilation_w != 1) {
     return absl::UnimplementedError(
-        absl::StrCat("dilation ", dilation_h, "x", dilation_w));
+        absl::StrCat("dilation ", c.dilation_h, "x", c.dilation_w));
   }
-  QuantOp q;
-  q.type = depthwise ? OpType::kDepthwiseConv2D : OpType::kConv2D;
-  MCUNAS_ASSIGN_OR_RETURN(q.activation, FusedActivation(act));
+  QuantOp q = OpOfType(depthwise ? OpType::kDepthwiseConv2D : OpType::kConv2D);
+  MCUNAS_ASSIGN_OR_RETURN(q.activation, FusedActivation(c.activation));
   const PadFold& fold = fold_[i];
   MCUNAS_ASSIGN_OR_RETURN(const int32_t x,
                           Activation(fold.pad_op >= 0 ? fold.source : in[0]));
@@ -284,29 +289,25 @@ absl::Status Importer::ConvertConv(int32_t i, bool depthwise) {
   }
   q.kernel_h = w.shape[1];
   q.kernel_w = w.shape[2];
-  q.stride_h = stride_h;
-  q.stride_w = stride_w;
-  MCUNAS_RETURN_IF_ERROR(CheckWindow(q.kernel_h, q.kernel_w, stride_h,
-                                     stride_w));
+  q.stride_h = c.stride_h;
+  q.stride_w = c.stride_w;
+  MCUNAS_RETURN_IF_ERROR(
+      CheckWindow(q.kernel_h, q.kernel_w, q.stride_h, q.stride_w));
   if (fold.pad_op >= 0) {
-    q.pad_top = fold.top;
-    q.pad_bottom = fold.bottom;
-    q.pad_left = fold.left;
-    q.pad_right = fold.right;
+    SetPadding(fold.top, fold.bottom, fold.left, fold.right, &q);
   } else {
-    MCUNAS_ASSIGN_OR_RETURN(const engine::SamePadding ph,
-                            WindowPadding(padding, xs[1], q.kernel_h, stride_h));
-    MCUNAS_ASSIGN_OR_RETURN(const engine::SamePadding pw,
-                            WindowPadding(padding, xs[2], q.kernel_w, stride_w));
-    q.pad_top = ph.before;
-    q.pad_bottom = ph.after;
-    q.pad_left = pw.before;
-    q.pad_right = pw.after;
+    MCUNAS_ASSIGN_OR_RETURN(
+        const engine::SamePadding ph,
+        WindowPadding(c.padding, xs[1], q.kernel_h, q.stride_h));
+    MCUNAS_ASSIGN_OR_RETURN(
+        const engine::SamePadding pw,
+        WindowPadding(c.padding, xs[2], q.kernel_w, q.stride_w));
+    SetPadding(ph.before, ph.after, pw.before, pw.after, &q);
   }
   const int64_t out_h =
-      (int64_t{xs[1]} + q.pad_top + q.pad_bottom - q.kernel_h) / stride_h + 1;
+      (int64_t{xs[1]} + q.pad_top + q.pad_bottom - q.kernel_h) / q.stride_h + 1;
   const int64_t out_w =
-      (int64_t{xs[2]} + q.pad_left + q.pad_right - q.kernel_w) / stride_w + 1;
+      (int64_t{xs[2]} + q.pad_left + q.pad_right - q.kernel_w) / q.stride_w + 1;
   if (out_h != ys[1] || out_w != ys[2]) {
     return absl::InvalidArgumentError(absl::StrCat(
         "output ", ShapeString(ys), " does not follow from input ",
@@ -322,20 +323,15 @@ absl::Status Importer::ConvertConv(int32_t i, bool depthwise) {
   if (in.size() == 3 && in[2] >= 0) {
     MCUNAS_ASSIGN_OR_RETURN(bias, Bias(in[2], channels));
   }
-  q.inputs = {x, weights, bias};
-  q.output = y;
-  AddOp(i, std::move(q));
-  return absl::OkStatus();
+  return AddOp(i, std::move(q), {x, weights, bias}, y);
 }
 
 absl::Status Importer::ConvertPool(int32_t i) {
   MCUNAS_ASSIGN_OR_RETURN(const OpIo io, ReadOpIo(i, 1, 1));
-  const std::vector<int32_t>& in = io.in;
-  const std::vector<int32_t>& out = io.out;
+  const auto& [in, out] = io;
   const auto* o = reader_.op(i).builtin_options_as_Pool2DOptions();
   if (o == nullptr) return absl::InvalidArgumentError("missing Pool2DOptions");
-  QuantOp q;
-  q.type = OpType::kAveragePool2D;
+  QuantOp q = OpOfType(OpType::kAveragePool2D);
   MCUNAS_ASSIGN_OR_RETURN(q.activation,
                           FusedActivation(o->fused_activation_function()));
   q.kernel_h = o->filter_height();
@@ -369,22 +365,14 @@ absl::Status Importer::ConvertPool(int32_t i) {
         "output ", ShapeString(yt.shape), " does not follow from input ",
         ShapeString(xt.shape)));
   }
-  q.pad_top = ph.before;
-  q.pad_bottom = ph.after;
-  q.pad_left = pw.before;
-  q.pad_right = pw.after;
-  q.inputs = {x};
-  q.output = y;
-  AddOp(i, std::move(q));
-  return absl::OkStatus();
+  SetPadding(ph.before, ph.after, pw.before, pw.after, &q);
+  return AddOp(i, std::move(q), {x}, y);
 }
 
 absl::Status Importer::ConvertFullyConnected(int32_t i) {
   MCUNAS_ASSIGN_OR_RETURN(const OpIo io, ReadOpIo(i, 2, 3));
-  const std::vector<int32_t>& in = io.in;
-  const std::vector<int32_t>& out = io.out;
-  QuantOp q;
-  q.type = OpType::kFullyConnected;
+  const auto& [in, out] = io;
+  QuantOp q = OpOfType(OpType::kFullyConnected);
   if (const auto* o = reader_.op(i).builtin_options_as_FullyConnectedOptions()) {
     if (o->weights_format() != fb::FullyConnectedOptionsWeightsFormat::DEFAULT) {
       return absl::UnimplementedError("shuffled weights format");
@@ -419,19 +407,14 @@ absl::Status Importer::ConvertFullyConnected(int32_t i) {
   if (in.size() == 3 && in[2] >= 0) {
     MCUNAS_ASSIGN_OR_RETURN(bias, Bias(in[2], w.shape[0]));
   }
-  q.inputs = {x, weights, bias};
-  q.output = y;
-  AddOp(i, std::move(q));
-  return absl::OkStatus();
+  return AddOp(i, std::move(q), {x, weights, bias}, y);
 }
 
 absl::Status Importer::ConvertAdd(int32_t i) {
   MCUNAS_ASSIGN_OR_RETURN(const OpIo io, ReadOpIo(i, 2, 2));
-  const std::vector<int32_t>& in = io.in;
-  const std::vector<int32_t>& out = io.out;
+  const auto& [in, out] = io;
   if (in[1] < 0) return absl::InvalidArgumentError("second input missing");
-  QuantOp q;
-  q.type = OpType::kAdd;
+  QuantOp q = OpOfType(OpType::kAdd);
   if (const auto* o = reader_.op(i).builtin_options_as_AddOptions()) {
     MCUNAS_ASSIGN_OR_RETURN(q.activation,
                             FusedActivation(o->fused_activation_function()));
@@ -445,16 +428,12 @@ absl::Status Importer::ConvertAdd(int32_t i) {
         "broadcasting ", ShapeString(tensor(a).shape), " + ",
         ShapeString(tensor(b).shape)));
   }
-  q.inputs = {a, b};
-  q.output = y;
-  AddOp(i, std::move(q));
-  return absl::OkStatus();
+  return AddOp(i, std::move(q), {a, b}, y);
 }
 
 absl::Status Importer::ConvertReshape(int32_t i) {
   MCUNAS_ASSIGN_OR_RETURN(const OpIo io, ReadOpIo(i, 1, 2));
-  const std::vector<int32_t>& in = io.in;
-  const std::vector<int32_t>& out = io.out;
+  const auto& [in, out] = io;
   MCUNAS_ASSIGN_OR_RETURN(const int32_t x, Activation(in[0]));
   MCUNAS_ASSIGN_OR_RETURN(const int32_t y, Activation(out[0]));
   if (Elements(tensor(x).shape) != Elements(tensor(y).shape)) {
@@ -462,18 +441,12 @@ absl::Status Importer::ConvertReshape(int32_t i) {
         "reshapes ", ShapeString(tensor(x).shape), " to ",
         ShapeString(tensor(y).shape)));
   }
-  QuantOp q;
-  q.type = OpType::kReshape;
-  q.inputs = {x};
-  q.output = y;
-  AddOp(i, std::move(q));
-  return absl::OkStatus();
+  return AddOp(i, OpOfType(OpType::kReshape), {x}, y);
 }
 
 absl::Status Importer::ConvertSoftmax(int32_t i) {
   MCUNAS_ASSIGN_OR_RETURN(const OpIo io, ReadOpIo(i, 1, 1));
-  const std::vector<int32_t>& in = io.in;
-  const std::vector<int32_t>& out = io.out;
+  const auto& [in, out] = io;
   const auto* o = reader_.op(i).builtin_options_as_SoftmaxOptions();
   if (o == nullptr) return absl::InvalidArgumentError("missing SoftmaxOptions");
   if (!(o->beta() > 0.0f) || !std::isfinite(o->beta())) {
@@ -491,19 +464,14 @@ absl::Status Importer::ConvertSoftmax(int32_t i) {
         "output scale ", yt.scale, ", zero point ", yt.zero_point,
         " (TFLite Micro's int8 softmax needs 1/256 and -128)"));
   }
-  QuantOp q;
-  q.type = OpType::kSoftmax;
+  QuantOp q = OpOfType(OpType::kSoftmax);
   q.beta = o->beta();
-  q.inputs = {x};
-  q.output = y;
-  AddOp(i, std::move(q));
-  return absl::OkStatus();
+  return AddOp(i, std::move(q), {x}, y);
 }
 
 absl::Status Importer::ConvertMean(int32_t i) {
   MCUNAS_ASSIGN_OR_RETURN(const OpIo io, ReadOpIo(i, 2, 2));
-  const std::vector<int32_t>& in = io.in;
-  const std::vector<int32_t>& out = io.out;
+  const auto& [in, out] = io;
   if (in[1] < 0) return absl::InvalidArgumentError("no axis tensor");
   MCUNAS_ASSIGN_OR_RETURN(const std::vector<int64_t> axes, IntValues(in[1]));
   MCUNAS_ASSIGN_OR_RETURN(const int32_t x, Activation(in[0]));
@@ -521,52 +489,41 @@ absl::Status Importer::ConvertMean(int32_t i) {
         "output ", ShapeString(tensor(y).shape), " for ", xt.shape[3],
         " channels"));
   }
-  QuantOp q;
-  q.type = OpType::kMean;
-  q.inputs = {x};
-  q.output = y;
-  AddOp(i, std::move(q));
-  return absl::OkStatus();
+  return AddOp(i, OpOfType(OpType::kMean), {x}, y);
 }
 
 absl::Status Importer::ConvertTranspose(int32_t i) {
   MCUNAS_ASSIGN_OR_RETURN(const OpIo io, ReadOpIo(i, 2, 2));
-  const std::vector<int32_t>& in = io.in;
-  const std::vector<int32_t>& out = io.out;
+  const auto& [in, out] = io;
   if (in[1] < 0) return absl::InvalidArgumentError("no permutation tensor");
   MCUNAS_ASSIGN_OR_RETURN(const std::vector<int64_t> perm, IntValues(in[1]));
   MCUNAS_ASSIGN_OR_RETURN(const TensorInfo xi, reader_.Tensor(in[0]));
   const size_t rank = xi.shape.size();
+  bool valid = perm.size() == rank;
   std::vector<bool> seen(rank, false);
   for (int64_t p : perm) {
     if (p < 0 || static_cast<size_t>(p) >= rank || seen[p]) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "permutation [", absl::StrJoin(perm, ","), "] for rank ", rank));
+      valid = false;
+      break;
     }
     seen[p] = true;
   }
-  if (perm.size() != rank) {
+  if (!valid) {
     return absl::InvalidArgumentError(absl::StrCat(
         "permutation [", absl::StrJoin(perm, ","), "] for rank ", rank));
   }
   MCUNAS_ASSIGN_OR_RETURN(const int32_t x, Activation(in[0]));
   MCUNAS_ASSIGN_OR_RETURN(const int32_t y, Activation(out[0]));
-  QuantOp q;
-  q.inputs = {x};
-  q.output = y;
   bool identity = true;
   for (size_t k = 0; k < rank; ++k) identity = identity && perm[k] == int64_t(k);
-  if (identity) {
-    q.type = OpType::kReshape;
-    AddOp(i, std::move(q));
-    return absl::OkStatus();
-  }
+  if (identity) return AddOp(i, OpOfType(OpType::kReshape), {x}, y);
   // The engine's tensor is the file's with leading ones (see Activation).
   if (rank < 3) {
     return absl::UnimplementedError(
         absl::StrCat("transpose of a rank-", rank, " tensor moves its batch"));
   }
   const int32_t offset = static_cast<int32_t>(4 - rank);
+  QuantOp q = OpOfType(OpType::kTranspose);
   q.perm = {0, 1, 2, 3};
   for (size_t k = 0; k < rank; ++k) {
     q.perm[offset + k] = offset + static_cast<int32_t>(perm[k]);
@@ -581,9 +538,7 @@ absl::Status Importer::ConvertTranspose(int32_t i) {
         "output ", ShapeString(tensor(y).shape), ", permutation gives ",
         ShapeString(want)));
   }
-  q.type = OpType::kTranspose;
-  AddOp(i, std::move(q));
-  return absl::OkStatus();
+  return AddOp(i, std::move(q), {x}, y);
 }
 
 absl::Status Importer::ConvertPad(int32_t i) {
@@ -601,22 +556,14 @@ absl::Status Importer::ConvertPad(int32_t i) {
         "output ", ShapeString(tensor(y).shape), ", paddings give ",
         ShapeString(want)));
   }
-  QuantOp q;
-  q.type = OpType::kPad;
-  q.pad_top = pads.top;
-  q.pad_bottom = pads.bottom;
-  q.pad_left = pads.left;
-  q.pad_right = pads.right;
-  q.inputs = {x};
-  q.output = y;
-  AddOp(i, std::move(q));
-  return absl::OkStatus();
+  QuantOp q = OpOfType(OpType::kPad);
+  SetPadding(pads.top, pads.bottom, pads.left, pads.right, &q);
+  return AddOp(i, std::move(q), {x}, y);
 }
 
 absl::Status Importer::ConvertQuantize(int32_t i) {
   MCUNAS_ASSIGN_OR_RETURN(const OpIo io, ReadOpIo(i, 1, 1));
-  const std::vector<int32_t>& in = io.in;
-  const std::vector<int32_t>& out = io.out;
+  const auto& [in, out] = io;
   MCUNAS_ASSIGN_OR_RETURN(const TensorInfo xi, reader_.Tensor(in[0]));
   MCUNAS_ASSIGN_OR_RETURN(const TensorInfo yi, reader_.Tensor(out[0]));
   if (xi.type != fb::TensorType::INT8 || yi.type != fb::TensorType::INT8) {
@@ -631,12 +578,7 @@ absl::Status Importer::ConvertQuantize(int32_t i) {
   if (tensor(x).shape != tensor(y).shape) {
     return absl::InvalidArgumentError("input and output shapes differ");
   }
-  QuantOp q;
-  q.type = OpType::kQuantize;
-  q.inputs = {x};
-  q.output = y;
-  AddOp(i, std::move(q));
-  return absl::OkStatus();
+  return AddOp(i, OpOfType(OpType::kQuantize), {x}, y);
 }
 
 }  // namespace mcunas::tflite

@@ -85,10 +85,7 @@ absl::StatusOr<int32_t> Importer::Activation(int32_t t) {
           absl::StrCat(where, " has dimension ", d, " (at most 65535)"));
     }
   }
-  const int32_t index = static_cast<int32_t>(graph_.tensors.size());
-  graph_.tensors.push_back(std::move(q));
-  engine_tensor_[t] = index;
-  return index;
+  return AddTensor(t, std::move(q));
 }
 
 absl::StatusOr<int32_t> Importer::Weights(int32_t t,
@@ -131,10 +128,7 @@ absl::StatusOr<int32_t> Importer::Weights(int32_t t,
   q.channel_scales = info.scales;
   q.int8_data.resize(info.elements);
   std::memcpy(q.int8_data.data(), info.data, info.elements);
-  const int32_t index = static_cast<int32_t>(graph_.tensors.size());
-  graph_.tensors.push_back(std::move(q));
-  engine_tensor_[t] = index;
-  return index;
+  return AddTensor(t, std::move(q));
 }
 
 absl::StatusOr<int32_t> Importer::Bias(int32_t t, int32_t channels) {
@@ -154,10 +148,7 @@ absl::StatusOr<int32_t> Importer::Bias(int32_t t, int32_t channels) {
   q.constant = true;
   q.int32_data.resize(info.elements);
   std::memcpy(q.int32_data.data(), info.data, info.elements * 4);
-  const int32_t index = static_cast<int32_t>(graph_.tensors.size());
-  graph_.tensors.push_back(std::move(q));
-  engine_tensor_[t] = index;
-  return index;
+  return AddTensor(t, std::move(q));
 }
 
 absl::StatusOr<std::vector<int64_t>> Importer::IntValues(int32_t t) const {
@@ -180,10 +171,21 @@ absl::StatusOr<std::vector<int64_t>> Importer::IntValues(int32_t t) const {
   return values;
 }
 
-void Importer::AddOp(int32_t i, QuantOp op) {
+int32_t Importer::AddTensor(int32_t t, QuantTensor q) {
+  const int32_t index = static_cast<int32_t>(graph_.tensors.size());
+  graph_.tensors.push_back(std::move(q));
+  engine_tensor_[t] = index;
+  return index;
+}
+
+absl::Status Importer::AddOp(int32_t i, QuantOp op, std::vector<int32_t> inputs,
+                             int32_t output) {
+  op.inputs = std::move(inputs);
+  op.output = output;
   ops_[i].engine_op = static_cast<int32_t>(graph_.ops.size());
   ops_[i].output_tensor = op.output;
   graph_.ops.push_back(std::move(op));
+  return absl::OkStatus();
 }
 
 }  // namespace mcunas::tflite
