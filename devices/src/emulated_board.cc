@@ -22,7 +22,7 @@
 #include "elf_image.h"
 #include "mcunas/common/status_macros.h"
 #include "mcunas/devices/rsp_client.h"
-#include "mcunas/engine/host/model_file.h"
+#include "runner_board.h"
 #include "runner_session.h"
 #include "subprocess.h"
 
@@ -55,19 +55,44 @@ std::string RamFilePath(const std::string& board, const std::string& work_dir) {
 
 }  // namespace
 
-EmulatedBoard::EmulatedBoard(BoardProfile board, std::string firmware_path,
-                             DeviceOptions options)
-    : board_(std::move(board)),
-      firmware_path_(std::move(firmware_path)),
-      options_(std::move(options)) {}
+class EmulatedBoard::Impl final : public RunnerBoard {
+ public:
+  Impl(BoardProfile board, std::string firmware_path, DeviceOptions options)
+      : RunnerBoard(std::move(board), std::move(firmware_path),
+                    std::move(options), "QEMU",
+                    LatencyUnit::kEmulatedInstructions) {}
+  ~Impl() override { Stop(); }
 
-EmulatedBoard::~EmulatedBoard() {
-  Stop();
-  if (!work_dir_.empty()) RemoveTree(work_dir_);
-}
+  double TicksToInstructions(uint64_t ticks) const;
+  absl::StatusOr<double> CalibrateTicksPerInstruction();
+  absl::Status RunTestHook(runner::Command hook, absl::Duration timeout);
+  pid_t emulator_pid() const { return emulator_pid_.load(); }
+  int32_t starts() const { return starts_; }
 
-void EmulatedBoard::Stop() {
-  session_.reset();
+ private:
+  absl::StatusOr<std::unique_ptr<RunnerSession>> Start() override;
+  void StopServer() override;
+  Subprocess* server() override { return qemu_.get(); }
+  absl::Status ServerHealth() override;
+  double Latency(uint64_t ticks) const override {
+    return TicksToInstructions(ticks);
+  }
+  std::string DescribeFailure(const absl::Status& error) override;
+  absl::Status WriteBlob(uint32_t address, const std::vector<uint8_t>& blob);
+
+  std::unique_ptr<Subprocess> qemu_;
+  std::unique_ptr<RspClient> gdb_;
+  // The machine's main RAM, shared with QEMU: mapped at ram_ for ram_bytes_
+  // from guest address ram_base_ (null when the machine has none we know).
+  std::string ram_path_;
+  uint8_t* ram_ = nullptr;
+  uint32_t ram_base_ = 0;
+  uint32_t ram_bytes_ = 0;
+  std::atomic<pid_t> emulator_pid_{-1};
+  int32_t starts_ = 0;
+};
+
+void EmulatedBoard::Impl::StopServer() {
   if (gdb_ != nullptr) gdb_->Kill();
   gdb_.reset();
   qemu_.reset();  // kills and reaps
@@ -78,33 +103,9 @@ void EmulatedBoard::Stop() {
   ram_path_.clear();
 }
 
-absl::Status EmulatedBoard::Prepare() {
-  if (session_ != nullptr && qemu_ != nullptr && qemu_->Running()) {
-    return absl::OkStatus();
-  }
-  Stop();
-  absl::Status started = Start();
-  if (!started.ok()) {
-    std::string log = qemu_ != nullptr ? qemu_->LogTail() : "";
-    Stop();
-    if (!log.empty()) {
-      return absl::Status(started.code(),
-                          absl::StrCat(started.message(), "; QEMU said: ", log));
-    }
-  }
-  return started;
-}
-
-absl::Status EmulatedBoard::Start() {
-  if (firmware_ == nullptr) {
-    MCUNAS_ASSIGN_OR_RETURN(ElfImage image, ElfImage::Read(firmware_path_));
-    firmware_ = std::make_unique<ElfImage>(std::move(image));
-  }
-  if (work_dir_.empty()) {
-    MCUNAS_ASSIGN_OR_RETURN(work_dir_, MakeTempDir("mcunas-" + board_.name));
-  }
+absl::StatusOr<std::unique_ptr<RunnerSession>> EmulatedBoard::Impl::Start() {
   ++starts_;
-  const std::string socket = absl::StrCat(work_dir_, "/gdb.sock");
+  const std::string socket = absl::StrCat(work_dir(), "/gdb.sock");
   RemoveTree(socket);
   ram_base_ = MachineRamBase(board_.qemu_machine);
   std::vector<std::string> argv = {
@@ -127,7 +128,7 @@ absl::Status EmulatedBoard::Start() {
       "-S",
   };
   if (ram_base_ != 0) {
-    ram_path_ = RamFilePath(board_.name, work_dir_);
+    ram_path_ = RamFilePath(board_.name, work_dir());
     ram_bytes_ = kMachineRamBytes;
     const std::vector<std::string> ram = {
         "-m", "16M", "-object",
@@ -137,7 +138,7 @@ absl::Status EmulatedBoard::Start() {
     argv.insert(argv.end(), ram.begin(), ram.end());
   }
   MCUNAS_ASSIGN_OR_RETURN(
-      qemu_, Subprocess::Spawn(argv, absl::StrCat(work_dir_, "/qemu.log")));
+      qemu_, Subprocess::Spawn(argv, absl::StrCat(work_dir(), "/qemu.log")));
   emulator_pid_ = qemu_->pid();
   MCUNAS_ASSIGN_OR_RETURN(
       gdb_, RspClient::Connect(absl::StrCat("unix:", socket),
@@ -160,12 +161,12 @@ absl::Status EmulatedBoard::Start() {
 
   // Load every segment, then start at the reset vector as the core would
   // (no -kernel: a reset would copy it back over the model region).
-  for (const ElfSegment& segment : firmware_->segments()) {
+  for (const ElfSegment& segment : firmware().segments()) {
     MCUNAS_RETURN_IF_ERROR(gdb_->WriteMemory(segment.address, segment.data));
   }
-  const uint32_t vectors = firmware_->segments().front().address;
-  MCUNAS_ASSIGN_OR_RETURN(uint32_t initial_sp, firmware_->Word(vectors));
-  MCUNAS_ASSIGN_OR_RETURN(uint32_t reset, firmware_->Word(vectors + 4));
+  const uint32_t vectors = firmware().segments().front().address;
+  MCUNAS_ASSIGN_OR_RETURN(uint32_t initial_sp, firmware().Word(vectors));
+  MCUNAS_ASSIGN_OR_RETURN(uint32_t reset, firmware().Word(vectors + 4));
   MCUNAS_ASSIGN_OR_RETURN(int sp, gdb_->RegisterNumber("sp"));
   MCUNAS_ASSIGN_OR_RETURN(int pc, gdb_->RegisterNumber("pc"));
   MCUNAS_ASSIGN_OR_RETURN(int xpsr, gdb_->RegisterNumber("xpsr"));
@@ -190,30 +191,30 @@ absl::Status EmulatedBoard::Start() {
   // checksummed too, but the board's CRC check is cheap insurance there.
   session_options.verify_written_blobs = ram_ == nullptr;
   MCUNAS_ASSIGN_OR_RETURN(
-      session_,
-      RunnerSession::Start(gdb_.get(), *firmware_, std::move(session_options)));
+      std::unique_ptr<RunnerSession> session,
+      RunnerSession::Start(gdb_.get(), firmware(), std::move(session_options)));
   if (ram_ != nullptr &&
-      (session_->layout().model_region < ram_base_ ||
-       session_->layout().model_region - ram_base_ +
-               uint64_t{session_->layout().model_region_bytes} >
+      (session->layout().model_region < ram_base_ ||
+       session->layout().model_region - ram_base_ +
+               uint64_t{session->layout().model_region_bytes} >
            ram_bytes_)) {
     // A firmware linked for another layout: write blobs over GDB instead.
     DevicesLogger()->warn("{}: the firmware's model region is not in the "
                           "shared RAM; writing blobs over GDB",
                           board_.name);
   }
-  if (session_->timer() != runner::Timer::kSysTick) {
+  if (session->timer() != runner::Timer::kSysTick) {
     return absl::FailedPreconditionError(absl::StrCat(
         board_.name, ": the firmware found a DWT cycle counter on QEMU; "
                      "emulated instruction counts need SysTick"));
   }
   DevicesLogger()->debug("{}: QEMU pid {} booted {} (start #{})", board_.name,
                          qemu_->pid(), firmware_path_, starts_);
-  return absl::OkStatus();
+  return session;
 }
 
-absl::Status EmulatedBoard::WriteBlob(uint32_t address,
-                                      const std::vector<uint8_t>& blob) {
+absl::Status EmulatedBoard::Impl::WriteBlob(uint32_t address,
+                                            const std::vector<uint8_t>& blob) {
   if (ram_ != nullptr && address >= ram_base_ &&
       address - ram_base_ + uint64_t{blob.size()} <= ram_bytes_) {
     std::memcpy(ram_ + (address - ram_base_), blob.data(), blob.size());
@@ -222,130 +223,90 @@ absl::Status EmulatedBoard::WriteBlob(uint32_t address,
   return gdb_->WriteMemory(address, blob);
 }
 
-absl::Status EmulatedBoard::RestartAfter(const absl::Status& error) {
+std::string EmulatedBoard::Impl::DescribeFailure(const absl::Status& error) {
   // A lost connection usually means QEMU died; its socket closes a moment
   // before it can be reaped, so give it that moment to say how it died.
-  std::string why;
-  if (qemu_ != nullptr) {
-    const absl::Time deadline = absl::Now() + absl::Milliseconds(500);
-    while (absl::IsUnavailable(error) && qemu_->Running() &&
-           absl::Now() < deadline) {
-      absl::SleepFor(absl::Milliseconds(5));
-    }
-    if (!qemu_->Running()) {
-      why = absl::StrCat(" (QEMU ", qemu_->DescribeExit(), ")");
-    }
+  if (qemu_ == nullptr) return "";
+  const absl::Time deadline = absl::Now() + absl::Milliseconds(500);
+  while (absl::IsUnavailable(error) && qemu_->Running() &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
   }
-  DevicesLogger()->warn("{}{}; restarting the board",
-                        std::string(error.message()), why);
-  Stop();
-  absl::Status restarted = Prepare();
-  return absl::Status(
-      error.code(),
-      absl::StrCat(error.message(), why,
-                   restarted.ok()
-                       ? "; the board was restarted"
-                       : absl::StrCat("; restarting the board failed too: ",
-                                      restarted.message())));
+  if (qemu_->Running()) return "";
+  return absl::StrCat(" (QEMU ", qemu_->DescribeExit(), ")");
 }
 
-double EmulatedBoard::TicksToInstructions(uint64_t ticks) const {
-  const double ns_per_tick = 1e9 / static_cast<double>(board_.clock_hz);
-  const double ns_per_instruction = std::ldexp(1.0, board_.icount_shift);
-  return std::round(static_cast<double>(ticks) * ns_per_tick /
-                    ns_per_instruction);
-}
-
-absl::StatusOr<RunResult> EmulatedBoard::Run(const std::vector<uint8_t>& blob,
-                                             const std::vector<int8_t>& inputs,
-                                             const RunOptions& options) {
-  if (checked_model_ == nullptr || blob != checked_blob_) {
-    checked_model_.reset();
-    checked_blob_.clear();
-    MCUNAS_ASSIGN_OR_RETURN(checked_model_,
-                            engine::LoadedModel::FromBytes(blob));
-    checked_blob_ = blob;
-  }
-  MCUNAS_RETURN_IF_ERROR(CheckBudgets(board_, checked_model_->model()));
-  MCUNAS_RETURN_IF_ERROR(CheckInputBytes(checked_model_->model(), inputs));
-  MCUNAS_RETURN_IF_ERROR(Prepare());
-  absl::StatusOr<TickRun> run = session_->RunModel(
-      blob, inputs, options, board_.sram_budget, board_.flash_budget);
-  if (!run.ok()) {
-    if (NeedsRestart(run.status())) return RestartAfter(run.status());
-    return run.status();
-  }
-  RunResult result;
-  result.outputs = std::move(run->outputs);
-  result.unit = LatencyUnit::kEmulatedInstructions;
-  for (uint64_t ticks : run->ticks) {
-    result.latencies.push_back(TicksToInstructions(ticks));
-  }
-  result.stats = Summarize(result.latencies);
-  return result;
-}
-
-absl::StatusOr<std::vector<double>> EmulatedBoard::ProfileOps(
-    const std::vector<uint8_t>& blob, const std::vector<int8_t>& inputs,
-    const RunOptions& options) {
-  RunOptions one = options;
-  one.warmup = 0;
-  one.runs = 1;
-  // Loads the model and stages the inputs (and checks budgets and sizes).
-  MCUNAS_RETURN_IF_ERROR(Run(blob, inputs, one).status());
-  absl::StatusOr<std::vector<uint64_t>> ticks =
-      session_->Profile(options.timeout);
-  if (!ticks.ok()) {
-    if (NeedsRestart(ticks.status())) return RestartAfter(ticks.status());
-    return ticks.status();
-  }
-  std::vector<double> per_op;
-  for (uint64_t t : *ticks) per_op.push_back(TicksToInstructions(t));
-  return per_op;
-}
-
-absl::StatusOr<double> EmulatedBoard::CalibrateTicksPerInstruction() {
-  MCUNAS_RETURN_IF_ERROR(Prepare());
-  absl::StatusOr<uint64_t> ticks =
-      session_->Calibrate(kCalibrationIterations, absl::Seconds(10));
-  if (!ticks.ok()) {
-    if (NeedsRestart(ticks.status())) return RestartAfter(ticks.status());
-    return ticks.status();
-  }
-  return static_cast<double>(*ticks) / (2.0 * kCalibrationIterations);
-}
-
-absl::Status EmulatedBoard::RunTestHook(runner::Command hook,
-                                        absl::Duration timeout) {
-  if (hook != runner::Command::kHang && hook != runner::Command::kFault) {
-    return absl::InvalidArgumentError("not a test hook");
-  }
-  MCUNAS_RETURN_IF_ERROR(Prepare());
-  absl::Status status = session_->Execute(hook, timeout);
-  if (!status.ok() && NeedsRestart(status)) return RestartAfter(status);
-  return status;
-}
-
-absl::Status EmulatedBoard::Health() {
-  if (session_ == nullptr || qemu_ == nullptr) {
+absl::Status EmulatedBoard::Impl::ServerHealth() {
+  if (session() == nullptr || qemu_ == nullptr) {
     return absl::UnavailableError(absl::StrCat(board_.name, " is not started"));
   }
   if (!qemu_->Running()) {
     return absl::UnavailableError(
         absl::StrCat(board_.name, ": QEMU ", qemu_->DescribeExit()));
   }
-  absl::Status ping = session_->Execute(runner::Command::kNone,
-                                        absl::Seconds(2));
-  if (!ping.ok()) {
-    return absl::UnavailableError(
-        absl::StrCat(board_.name, " does not answer: ", ping.message()));
-  }
   return absl::OkStatus();
 }
 
-absl::Status EmulatedBoard::Reset() {
-  Stop();
-  return Prepare();
+double EmulatedBoard::Impl::TicksToInstructions(uint64_t ticks) const {
+  const double ns_per_tick = 1e9 / static_cast<double>(board_.clock_hz);
+  const double ns_per_instruction = std::ldexp(1.0, board_.icount_shift);
+  return std::round(static_cast<double>(ticks) * ns_per_tick /
+                    ns_per_instruction);
+}
+
+absl::StatusOr<double> EmulatedBoard::Impl::CalibrateTicksPerInstruction() {
+  MCUNAS_RETURN_IF_ERROR(Prepare());
+  absl::StatusOr<uint64_t> ticks =
+      session()->Calibrate(kCalibrationIterations, absl::Seconds(10));
+  if (!ticks.ok()) return RestartIfNeeded(ticks.status());
+  return static_cast<double>(*ticks) / (2.0 * kCalibrationIterations);
+}
+
+absl::Status EmulatedBoard::Impl::RunTestHook(runner::Command hook,
+                                              absl::Duration timeout) {
+  if (hook != runner::Command::kHang && hook != runner::Command::kFault) {
+    return absl::InvalidArgumentError("not a test hook");
+  }
+  MCUNAS_RETURN_IF_ERROR(Prepare());
+  return RestartIfNeeded(session()->Execute(hook, timeout));
+}
+
+EmulatedBoard::EmulatedBoard(BoardProfile board, std::string firmware_path,
+                             DeviceOptions options)
+    : impl_(std::make_unique<Impl>(std::move(board), std::move(firmware_path),
+                                   std::move(options))) {}
+
+EmulatedBoard::~EmulatedBoard() = default;
+
+const BoardProfile& EmulatedBoard::profile() const { return impl_->profile(); }
+absl::Status EmulatedBoard::Prepare() { return impl_->Prepare(); }
+absl::StatusOr<RunResult> EmulatedBoard::Run(const std::vector<uint8_t>& blob,
+                                             const std::vector<int8_t>& inputs,
+                                             const RunOptions& options) {
+  return impl_->Run(blob, inputs, options);
+}
+absl::StatusOr<std::vector<double>> EmulatedBoard::ProfileOps(
+    const std::vector<uint8_t>& blob, const std::vector<int8_t>& inputs,
+    const RunOptions& options) {
+  return impl_->ProfileOps(blob, inputs, options);
+}
+absl::Status EmulatedBoard::Health() { return impl_->Health(); }
+absl::Status EmulatedBoard::Reset() { return impl_->Reset(); }
+
+double EmulatedBoard::TicksToInstructions(uint64_t ticks) const {
+  return impl_->TicksToInstructions(ticks);
+}
+absl::StatusOr<double> EmulatedBoard::CalibrateTicksPerInstruction() {
+  return impl_->CalibrateTicksPerInstruction();
+}
+absl::Status EmulatedBoard::RunTestHook(runner::Command hook,
+                                        absl::Duration timeout) {
+  return impl_->RunTestHook(hook, timeout);
+}
+pid_t EmulatedBoard::emulator_pid() const { return impl_->emulator_pid(); }
+int32_t EmulatedBoard::starts() const { return impl_->starts(); }
+RunnerSession* EmulatedBoard::session_for_testing() {
+  return impl_->session();
 }
 
 }  // namespace mcunas::devices

@@ -16,7 +16,7 @@
 #include "mcunas/common/status_macros.h"
 #include "mcunas/devices/openocd.h"
 #include "mcunas/devices/rsp_client.h"
-#include "mcunas/engine/host/model_file.h"
+#include "runner_board.h"
 #include "runner_session.h"
 #include "subprocess.h"
 
@@ -28,49 +28,32 @@ constexpr absl::Duration kFlashTimeout = absl::Seconds(120);
 
 }  // namespace
 
-OpenOcdBoard::OpenOcdBoard(BoardProfile board, std::string firmware_path,
-                           DeviceOptions options)
-    : board_(std::move(board)),
-      firmware_path_(std::move(firmware_path)),
-      options_(std::move(options)) {}
+class OpenOcdBoard::Impl final : public RunnerBoard {
+ public:
+  Impl(BoardProfile board, std::string firmware_path, DeviceOptions options)
+      : RunnerBoard(std::move(board), std::move(firmware_path),
+                    std::move(options), "OpenOCD", LatencyUnit::kCycles) {}
+  ~Impl() override { Stop(); }
 
-OpenOcdBoard::~OpenOcdBoard() {
-  Stop();
-  if (!work_dir_.empty()) RemoveTree(work_dir_);
-}
+ private:
+  absl::StatusOr<std::unique_ptr<RunnerSession>> Start() override;
+  void StopServer() override {
+    gdb_.reset();  // closing the connection leaves OpenOCD (and the core) up
+    openocd_.reset();
+  }
+  Subprocess* server() override { return openocd_.get(); }
+  absl::Status ServerHealth() override;
+  // DWT and SysTick both count core clock cycles on silicon.
+  double Latency(uint64_t ticks) const override {
+    return static_cast<double>(ticks);
+  }
+  absl::Status WriteBlob(uint32_t address, const std::vector<uint8_t>& blob);
 
-void OpenOcdBoard::Stop() {
-  session_.reset();
-  gdb_.reset();  // closing the connection leaves OpenOCD (and the core) up
-  openocd_.reset();
-}
+  std::unique_ptr<Subprocess> openocd_;
+  std::unique_ptr<RspClient> gdb_;
+};
 
-absl::Status OpenOcdBoard::Prepare() {
-  if (session_ != nullptr && openocd_ != nullptr && openocd_->Running()) {
-    return absl::OkStatus();
-  }
-  Stop();
-  absl::Status started = Start();
-  if (!started.ok()) {
-    std::string log = openocd_ != nullptr ? openocd_->LogTail() : "";
-    Stop();
-    if (!log.empty()) {
-      return absl::Status(
-          started.code(),
-          absl::StrCat(started.message(), "; OpenOCD said: ", log));
-    }
-  }
-  return started;
-}
-
-absl::Status OpenOcdBoard::Start() {
-  if (firmware_ == nullptr) {
-    MCUNAS_ASSIGN_OR_RETURN(ElfImage image, ElfImage::Read(firmware_path_));
-    firmware_ = std::make_unique<ElfImage>(std::move(image));
-  }
-  if (work_dir_.empty()) {
-    MCUNAS_ASSIGN_OR_RETURN(work_dir_, MakeTempDir("mcunas-" + board_.name));
-  }
+absl::StatusOr<std::unique_ptr<RunnerSession>> OpenOcdBoard::Impl::Start() {
   OpenOcdPorts ports;
   ports.gdb = options_.gdb_port;
   ports.tcl = options_.tcl_port;
@@ -78,7 +61,7 @@ absl::Status OpenOcdBoard::Start() {
       board_, options_.adapter_serial, ports, firmware_path_);
   MCUNAS_ASSIGN_OR_RETURN(
       openocd_,
-      Subprocess::Spawn(argv, absl::StrCat(work_dir_, "/openocd.log")));
+      Subprocess::Spawn(argv, absl::StrCat(work_dir(), "/openocd.log")));
   // OpenOCD serves RSP only after init and flashing: allow for both, but
   // give up as soon as it exits (no probe, wrong serial, flashing failed).
   const absl::Time deadline = absl::Now() + options_.boot_timeout + kFlashTimeout;
@@ -110,19 +93,19 @@ absl::Status OpenOcdBoard::Start() {
     return WriteBlob(address, blob);
   };
   MCUNAS_ASSIGN_OR_RETURN(
-      session_,
-      RunnerSession::Start(gdb_.get(), *firmware_, std::move(session_options)));
+      std::unique_ptr<RunnerSession> session,
+      RunnerSession::Start(gdb_.get(), firmware(), std::move(session_options)));
   DevicesLogger()->info("{}: OpenOCD pid {} flashed {}; timer {}", board_.name,
                         openocd_->pid(), firmware_path_,
-                        session_->timer() == runner::Timer::kDwtCycles
+                        session->timer() == runner::Timer::kDwtCycles
                             ? "DWT cycles"
                             : "SysTick");
-  return absl::OkStatus();
+  return session;
 }
 
-absl::Status OpenOcdBoard::WriteBlob(uint32_t address,
-                                     const std::vector<uint8_t>& blob) {
-  const std::string path = absl::StrCat(work_dir_, "/model.bin");
+absl::Status OpenOcdBoard::Impl::WriteBlob(uint32_t address,
+                                           const std::vector<uint8_t>& blob) {
+  const std::string path = absl::StrCat(work_dir(), "/model.bin");
   {
     std::ofstream file(path, std::ios::binary | std::ios::trunc);
     file.write(reinterpret_cast<const char*>(blob.data()),
@@ -137,78 +120,34 @@ absl::Status OpenOcdBoard::WriteBlob(uint32_t address,
   return absl::OkStatus();
 }
 
-absl::Status OpenOcdBoard::RestartAfter(const absl::Status& error) {
-  DevicesLogger()->warn("{}; restarting the OpenOCD session",
-                        std::string(error.message()));
-  Stop();
-  absl::Status restarted = Prepare();
-  return absl::Status(
-      error.code(),
-      absl::StrCat(error.message(),
-                   restarted.ok()
-                       ? "; the board was restarted"
-                       : absl::StrCat("; restarting the board failed too: ",
-                                      restarted.message())));
-}
-
-absl::StatusOr<RunResult> OpenOcdBoard::Run(const std::vector<uint8_t>& blob,
-                                            const std::vector<int8_t>& inputs,
-                                            const RunOptions& options) {
-  MCUNAS_ASSIGN_OR_RETURN(std::unique_ptr<engine::LoadedModel> model,
-                          engine::LoadedModel::FromBytes(blob));
-  MCUNAS_RETURN_IF_ERROR(CheckBudgets(board_, model->model()));
-  MCUNAS_RETURN_IF_ERROR(CheckInputBytes(model->model(), inputs));
-  MCUNAS_RETURN_IF_ERROR(Prepare());
-  absl::StatusOr<TickRun> run = session_->RunModel(
-      blob, inputs, options, board_.sram_budget, board_.flash_budget);
-  if (!run.ok()) {
-    if (NeedsRestart(run.status())) return RestartAfter(run.status());
-    return run.status();
-  }
-  RunResult result;
-  result.outputs = std::move(run->outputs);
-  // DWT and SysTick both count core clock cycles on silicon.
-  result.unit = LatencyUnit::kCycles;
-  for (uint64_t ticks : run->ticks) {
-    result.latencies.push_back(static_cast<double>(ticks));
-  }
-  result.stats = Summarize(result.latencies);
-  return result;
-}
-
-absl::StatusOr<std::vector<double>> OpenOcdBoard::ProfileOps(
-    const std::vector<uint8_t>& blob, const std::vector<int8_t>& inputs,
-    const RunOptions& options) {
-  RunOptions one = options;
-  one.warmup = 0;
-  one.runs = 1;
-  MCUNAS_RETURN_IF_ERROR(Run(blob, inputs, one).status());
-  absl::StatusOr<std::vector<uint64_t>> ticks =
-      session_->Profile(options.timeout);
-  if (!ticks.ok()) {
-    if (NeedsRestart(ticks.status())) return RestartAfter(ticks.status());
-    return ticks.status();
-  }
-  return std::vector<double>(ticks->begin(), ticks->end());
-}
-
-absl::Status OpenOcdBoard::Health() {
-  if (session_ == nullptr || openocd_ == nullptr || !openocd_->Running()) {
+absl::Status OpenOcdBoard::Impl::ServerHealth() {
+  if (session() == nullptr || openocd_ == nullptr || !openocd_->Running()) {
     return absl::UnavailableError(
         absl::StrCat(board_.name, ": no OpenOCD session"));
-  }
-  absl::Status ping =
-      session_->Execute(runner::Command::kNone, absl::Seconds(2));
-  if (!ping.ok()) {
-    return absl::UnavailableError(
-        absl::StrCat(board_.name, " does not answer: ", ping.message()));
   }
   return absl::OkStatus();
 }
 
-absl::Status OpenOcdBoard::Reset() {
-  Stop();
-  return Prepare();
+OpenOcdBoard::OpenOcdBoard(BoardProfile board, std::string firmware_path,
+                           DeviceOptions options)
+    : impl_(std::make_unique<Impl>(std::move(board), std::move(firmware_path),
+                                   std::move(options))) {}
+
+OpenOcdBoard::~OpenOcdBoard() = default;
+
+const BoardProfile& OpenOcdBoard::profile() const { return impl_->profile(); }
+absl::Status OpenOcdBoard::Prepare() { return impl_->Prepare(); }
+absl::StatusOr<RunResult> OpenOcdBoard::Run(const std::vector<uint8_t>& blob,
+                                            const std::vector<int8_t>& inputs,
+                                            const RunOptions& options) {
+  return impl_->Run(blob, inputs, options);
 }
+absl::StatusOr<std::vector<double>> OpenOcdBoard::ProfileOps(
+    const std::vector<uint8_t>& blob, const std::vector<int8_t>& inputs,
+    const RunOptions& options) {
+  return impl_->ProfileOps(blob, inputs, options);
+}
+absl::Status OpenOcdBoard::Health() { return impl_->Health(); }
+absl::Status OpenOcdBoard::Reset() { return impl_->Reset(); }
 
 }  // namespace mcunas::devices

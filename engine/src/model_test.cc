@@ -8,52 +8,13 @@
 #include "gtest/gtest.h"
 #include "mcunas/engine/host/model_file.h"
 #include "mcunas/engine/host/model_writer.h"
+#include "test_blob.h"
 #include "test_graphs.h"
 
 namespace mcunas::engine {
 namespace {
 
-// A blob in 16-byte aligned storage that tests may corrupt.
-class Blob {
- public:
-  explicit Blob(const std::vector<uint8_t>& bytes)
-      : storage_(bytes.size() + 32), size_(bytes.size()) {
-    std::memcpy(data(), bytes.data(), bytes.size());
-  }
-  uint8_t* data() {
-    const uintptr_t p = reinterpret_cast<uintptr_t>(storage_.data());
-    return storage_.data() + ((16 - p % 16) % 16);
-  }
-  uint32_t size() const { return static_cast<uint32_t>(size_); }
-  ModelHeader& header() { return *reinterpret_cast<ModelHeader*>(data()); }
-  TensorRecord& tensor(int i) {
-    return reinterpret_cast<TensorRecord*>(data() +
-                                           header().tensor_table_offset)[i];
-  }
-  OpRecord& op(int i) {
-    return reinterpret_cast<OpRecord*>(data() + header().op_table_offset)[i];
-  }
-  // Recomputes the CRC so a corruption reaches the structural checks.
-  // Corruption may have changed total_bytes; never read past the blob.
-  void Restamp() {
-    const uint32_t end = std::min<uint32_t>(header().total_bytes, size());
-    if (end < sizeof(ModelHeader)) return;
-    header().crc32 = Crc32(data() + sizeof(ModelHeader),
-                           end - sizeof(ModelHeader));
-  }
-  Diagnostic Load() {
-    Model model;
-    Diagnostic diagnostic;
-    const Status s =
-        Model::Load(data(), size(), LoadOptions{}, &model, &diagnostic);
-    EXPECT_EQ(s, diagnostic.status);
-    return diagnostic;
-  }
-
- private:
-  std::vector<uint8_t> storage_;
-  size_t size_;
-};
+using testing::Blob;
 
 std::vector<uint8_t> TinyBlob(uint32_t seed = 1) {
   auto blob = WriteModel(testing::TinyMbv2Graph(seed));

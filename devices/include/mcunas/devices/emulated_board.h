@@ -21,7 +21,6 @@
 
 #include <sys/types.h>
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -33,16 +32,9 @@
 #include "mcunas/devices/device.h"
 #include "mcunas/devices/runner_protocol.h"
 
-namespace mcunas::engine {
-class LoadedModel;
-}  // namespace mcunas::engine
-
 namespace mcunas::devices {
 
-class RspClient;
 class RunnerSession;
-class Subprocess;
-class ElfImage;
 
 class EmulatedBoard final : public Device {
  public:
@@ -52,7 +44,7 @@ class EmulatedBoard final : public Device {
                 DeviceOptions options);
   ~EmulatedBoard() override;
 
-  const BoardProfile& profile() const override { return board_; }
+  const BoardProfile& profile() const override;
   absl::Status Prepare() override;
   absl::StatusOr<RunResult> Run(const std::vector<uint8_t>& blob,
                                 const std::vector<int8_t>& inputs,
@@ -78,44 +70,19 @@ class EmulatedBoard final : public Device {
 
   // The running QEMU's process id, or -1. Safe from any thread (tests kill
   // QEMU mid-run through it).
-  pid_t emulator_pid() const { return emulator_pid_.load(); }
+  pid_t emulator_pid() const;
   // How many times the board was (re)started.
-  int32_t starts() const { return starts_; }
+  int32_t starts() const;
 
   // The mailbox session of the running board (null before Prepare), for
   // tests and tools that speak the runner protocol directly. Owned by the
   // board; invalidated by a restart.
-  RunnerSession* session_for_testing() { return session_.get(); }
+  RunnerSession* session_for_testing();
 
  private:
-  absl::Status Start();
-  void Stop();
-  // Restarts the board after `error` and returns `error`, with a note on
-  // the restart.
-  absl::Status RestartAfter(const absl::Status& error);
-  absl::Status WriteBlob(uint32_t address, const std::vector<uint8_t>& blob);
-
-  BoardProfile board_;
-  std::string firmware_path_;
-  DeviceOptions options_;
-  std::unique_ptr<ElfImage> firmware_;
-  std::string work_dir_;
-  std::unique_ptr<Subprocess> qemu_;
-  std::unique_ptr<RspClient> gdb_;
-  std::unique_ptr<RunnerSession> session_;
-  // The machine's main RAM, shared with QEMU: mapped at ram_ for ram_bytes_
-  // from guest address ram_base_ (null when the machine has none we know).
-  std::string ram_path_;
-  uint8_t* ram_ = nullptr;
-  uint32_t ram_base_ = 0;
-  uint32_t ram_bytes_ = 0;
-  std::atomic<pid_t> emulator_pid_{-1};
-  int32_t starts_ = 0;
-  // The last blob that passed the host's checks (the engine's loader with
-  // its CRC, ~2 ms for 200 KB, and the plan validation), and its model: the
-  // same blob run again is not checked again.
-  std::vector<uint8_t> checked_blob_;
-  std::unique_ptr<engine::LoadedModel> checked_model_;
+  // The QEMU side of the shared board logic (devices/src/runner_board.h).
+  class Impl;
+  const std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace mcunas::devices

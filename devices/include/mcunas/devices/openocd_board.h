@@ -22,11 +22,6 @@
 
 namespace mcunas::devices {
 
-class RspClient;
-class RunnerSession;
-class Subprocess;
-class ElfImage;
-
 class OpenOcdBoard final : public Device {
  public:
   // REQUIRES: board.kind == BoardKind::kOpenOcd.
@@ -34,7 +29,7 @@ class OpenOcdBoard final : public Device {
                DeviceOptions options);
   ~OpenOcdBoard() override;
 
-  const BoardProfile& profile() const override { return board_; }
+  const BoardProfile& profile() const override;
   absl::Status Prepare() override;
   absl::StatusOr<RunResult> Run(const std::vector<uint8_t>& blob,
                                 const std::vector<int8_t>& inputs,
@@ -46,19 +41,9 @@ class OpenOcdBoard final : public Device {
   absl::Status Reset() override;
 
  private:
-  absl::Status Start();
-  void Stop();
-  absl::Status RestartAfter(const absl::Status& error);
-  absl::Status WriteBlob(uint32_t address, const std::vector<uint8_t>& blob);
-
-  BoardProfile board_;
-  std::string firmware_path_;
-  DeviceOptions options_;
-  std::unique_ptr<ElfImage> firmware_;
-  std::string work_dir_;
-  std::unique_ptr<Subprocess> openocd_;
-  std::unique_ptr<RspClient> gdb_;
-  std::unique_ptr<RunnerSession> session_;
+  // The OpenOCD side of the shared board logic (devices/src/runner_board.h).
+  class Impl;
+  const std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace mcunas::devices
