@@ -17,7 +17,8 @@ namespace mcunas::supernet {
 namespace {
 
 constexpr char kMagic[8] = {'M', 'C', 'U', 'N', 'S', 'C', 'K', '1'};
-constexpr uint32_t kVersion = 1;
+// Version 2 added metadata and extra tensors; version 1 files still read.
+constexpr uint32_t kVersion = 2;
 // Refuse absurd sizes from a corrupt header before allocating.
 constexpr uint64_t kMaxPayload = uint64_t{4} << 30;
 
@@ -190,6 +191,12 @@ absl::Status WriteCheckpoint(const std::string& path, const Checkpoint& ckpt) {
   payload.PutValues(ckpt.velocity);
   payload.PutValues(ckpt.bn_mean);
   payload.PutValues(ckpt.bn_var);
+  payload.Put<uint32_t>(static_cast<uint32_t>(ckpt.metadata.size()));
+  for (const auto& [key, value] : ckpt.metadata) {
+    payload.PutString(key);
+    payload.PutString(value);
+  }
+  payload.PutValues(ckpt.extra);
   const std::vector<uint8_t>& body = payload.bytes();
   Writer header;
   for (char ch : kMagic) header.Put(ch);
@@ -253,7 +260,7 @@ absl::StatusOr<Checkpoint> ReadCheckpoint(const std::string& path) {
   header.Get(&version);
   header.Get(&size);
   header.Get(&crc);
-  if (version != kVersion) {
+  if (version != kVersion && version != 1) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": checkpoint format version ", version,
                      ", expected ", kVersion));
@@ -271,10 +278,32 @@ absl::StatusOr<Checkpoint> ReadCheckpoint(const std::string& path) {
   Checkpoint c;
   if (!GetConfig(r, &c.config) || !GetState(r, &c.state) ||
       !r.GetValues(&c.parameters) || !r.GetValues(&c.velocity) ||
-      !r.GetValues(&c.bn_mean) || !r.GetValues(&c.bn_var) || !r.done()) {
+      !r.GetValues(&c.bn_mean) || !r.GetValues(&c.bn_var)) {
+    return absl::DataLossError(absl::StrCat(path, ": malformed checkpoint"));
+  }
+  if (version >= 2) {
+    uint32_t pairs = 0;
+    bool ok = r.Get(&pairs);
+    for (uint32_t i = 0; ok && i < pairs; ++i) {
+      std::pair<std::string, std::string> kv;
+      ok = r.GetString(&kv.first) && r.GetString(&kv.second);
+      c.metadata.push_back(std::move(kv));
+    }
+    if (!ok || !r.GetValues(&c.extra)) {
+      return absl::DataLossError(absl::StrCat(path, ": malformed checkpoint"));
+    }
+  }
+  if (!r.done()) {
     return absl::DataLossError(absl::StrCat(path, ": malformed checkpoint"));
   }
   return c;
+}
+
+std::string Checkpoint::Metadata(const std::string& key) const {
+  for (const auto& [k, v] : metadata) {
+    if (k == key) return v;
+  }
+  return "";
 }
 
 absl::Status RestoreCheckpoint(const Checkpoint& ckpt, Mbnet* net, Sgd* sgd) {

@@ -45,6 +45,39 @@ EvalResult EvaluateFloat(Mbnet& net, ThreadPool& pool, const BatchLoader& data,
   return result;
 }
 
+void RecalibrateBatchNorm(Mbnet& net, ThreadPool& pool, const BatchLoader& data,
+                          int64_t images, int32_t batch_size) {
+  net.ResetRunningStats();
+  const int64_t total = std::min(images, data.size());
+  Tensor batch, logits;
+  std::vector<int32_t> labels;
+  for (int64_t b = 0; b * batch_size < total; ++b) {
+    data.Fill(pool, 0, b, batch_size, false, &batch, &labels);
+    const int32_t keep = static_cast<int32_t>(
+        std::min<int64_t>(labels.size(), total - b * batch_size));
+    // A one-image batch has no variance to estimate: skip a tail that small.
+    if (keep < 2) break;
+    if (keep < static_cast<int32_t>(labels.size())) {
+      std::vector<int32_t> shape = batch.shape();
+      shape[0] = keep;
+      batch.Resize(shape);
+    }
+    net.Forward(pool, batch, ForwardMode::kRecalibrate, &logits);
+  }
+}
+
+absl::StatusOr<EvalResult> EvaluateSubnet(const ElasticSupernet& net,
+                                          const searchspace::ArchSpec& arch,
+                                          ThreadPool& pool,
+                                          const BatchLoader& calibration,
+                                          int64_t recalibration_images,
+                                          const BatchLoader& data,
+                                          int64_t limit) {
+  MCUNAS_ASSIGN_OR_RETURN(std::unique_ptr<Mbnet> sub, net.Extract(arch));
+  RecalibrateBatchNorm(*sub, pool, calibration, recalibration_images);
+  return EvaluateFloat(*sub, pool, data, 256, limit);
+}
+
 absl::StatusOr<std::vector<uint8_t>> ExportInt8(
     const engine::FloatGraph& graph, const BatchLoader& calibration,
     int32_t calibration_images, const engine::QuantizeOptions& options) {

@@ -18,7 +18,9 @@ int32_t Scaled(float width, int32_t channels) {
                            static_cast<int32_t>(std::lround(width * channels)));
 }
 
-std::unique_ptr<internal::MbnetLayer> MakeLayer(
+}  // namespace
+
+std::unique_ptr<internal::MbnetLayer> internal::MakeMbnetLayer(
     std::string name, bool depthwise, int32_t in_channels, int32_t out_channels,
     int32_t kernel, int32_t stride, bool relu6, std::mt19937_64* rng) {
   auto layer = std::make_unique<internal::MbnetLayer>();
@@ -46,8 +48,6 @@ std::unique_ptr<internal::MbnetLayer> MakeLayer(
                   std::vector<float>(out_channels, 1.0f)};
   return layer;
 }
-
-}  // namespace
 
 absl::Status ValidateMbnetConfig(const MbnetConfig& c) {
   auto bad = [](std::string what) {
@@ -234,9 +234,9 @@ absl::StatusOr<std::unique_ptr<Mbnet>> Mbnet::Create(const MbnetConfig& config,
   if (absl::Status s = ValidateMbnetConfig(config); !s.ok()) return s;
   std::unique_ptr<Mbnet> net(new Mbnet(config));
   std::mt19937_64 rng(seed);
-  net->stem_ =
-      MakeLayer("stem", false, config.input_channels, config.stem_channels,
-                config.stem_kernel, config.stem_stride, true, &rng);
+  net->stem_ = internal::MakeMbnetLayer(
+      "stem", false, config.input_channels, config.stem_channels,
+      config.stem_kernel, config.stem_stride, true, &rng);
   int32_t channels = config.stem_channels;
   for (size_t s = 0; s < config.stages.size(); ++s) {
     const MbnetStageConfig& st = config.stages[s];
@@ -247,20 +247,20 @@ absl::StatusOr<std::unique_ptr<Mbnet>> Mbnet::Create(const MbnetConfig& config,
       const int32_t mid = channels * bl.expand;
       auto block = std::make_unique<Block>();
       if (bl.expand != 1) {
-        block->expand =
-            MakeLayer(name + ".expand", false, channels, mid, 1, 1, true, &rng);
+        block->expand = internal::MakeMbnetLayer(
+            name + ".expand", false, channels, mid, 1, 1, true, &rng);
       }
-      block->depthwise = MakeLayer(name + ".dw", true, mid, mid, bl.kernel,
-                                   stride, true, &rng);
-      block->project = MakeLayer(name + ".project", false, mid, st.channels, 1,
-                                 1, false, &rng);
+      block->depthwise = internal::MakeMbnetLayer(
+          name + ".dw", true, mid, mid, bl.kernel, stride, true, &rng);
+      block->project = internal::MakeMbnetLayer(name + ".project", false, mid,
+                                                st.channels, 1, 1, false, &rng);
       block->residual = stride == 1 && channels == st.channels;
       net->blocks_.push_back(std::move(block));
       channels = st.channels;
     }
   }
-  net->head_ = MakeLayer("head", false, channels, config.head_channels, 1, 1,
-                         true, &rng);
+  net->head_ = internal::MakeMbnetLayer("head", false, channels,
+                                        config.head_channels, 1, 1, true, &rng);
   const int64_t fc = int64_t{config.classes} * config.head_channels;
   net->fc_weight_ = {"fc.weight", std::vector<float>(fc),
                      std::vector<float>(fc), true};

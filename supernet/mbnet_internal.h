@@ -3,7 +3,9 @@
 #ifndef MCUNAS_SUPERNET_MBNET_INTERNAL_H_
 #define MCUNAS_SUPERNET_MBNET_INTERNAL_H_
 
+#include <cstdint>
 #include <memory>
+#include <random>
 #include <string>
 
 #include "mcunas/supernet/mbnet.h"
@@ -51,6 +53,14 @@ struct MbnetBlock {
   // Returns d loss / d block input (owned by one of the block's layers).
   Tensor* Backward(ThreadPool& pool, const Tensor& dout);
 };
+
+// A layer with He-normal (fan-out) weights drawn from `rng`, BN gamma 1,
+// beta 0, running mean 0 and variance 1.
+std::unique_ptr<MbnetLayer> MakeMbnetLayer(std::string name, bool depthwise,
+                                           int32_t in_channels,
+                                           int32_t out_channels, int32_t kernel,
+                                           int32_t stride, bool relu6,
+                                           std::mt19937_64* rng);
 
 }  // namespace mcunas::supernet::internal
 

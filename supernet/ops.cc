@@ -446,6 +446,36 @@ double SoftmaxCrossEntropy(const Tensor& logits,
   return loss / n;
 }
 
+double DistillationLoss(const Tensor& logits, const Tensor& teacher_logits,
+                        float weight, Tensor* dlogits) {
+  const int32_t n = logits.dim(0), k = logits.dim(1);
+  double loss = 0.0;
+  std::vector<double> ps(k), pt(k);
+  // Softmax with the row maximum subtracted; returns log of the sum.
+  auto softmax = [k](const float* z, std::vector<double>* p) {
+    const float top = *std::max_element(z, z + k);
+    double sum = 0.0;
+    for (int32_t j = 0; j < k; ++j) {
+      (*p)[j] = std::exp(static_cast<double>(z[j]) - top);
+      sum += (*p)[j];
+    }
+    for (int32_t j = 0; j < k; ++j) (*p)[j] /= sum;
+    return top + std::log(sum);
+  };
+  for (int32_t i = 0; i < n; ++i) {
+    const float* s = logits.data() + static_cast<int64_t>(i) * k;
+    const float* t = teacher_logits.data() + static_cast<int64_t>(i) * k;
+    const double log_sum = softmax(s, &ps);
+    softmax(t, &pt);
+    float* d = dlogits->data() + static_cast<int64_t>(i) * k;
+    for (int32_t j = 0; j < k; ++j) {
+      loss -= pt[j] * (static_cast<double>(s[j]) - log_sum);
+      d[j] += static_cast<float>(weight * (ps[j] - pt[j]) / n);
+    }
+  }
+  return weight * loss / n;
+}
+
 const char* KernelSetName() { return internal::Kernels().name; }
 
 }  // namespace mcunas::supernet

@@ -16,112 +16,18 @@
 #include "mcunas/supernet/checkpoint.h"
 #include "mcunas/supernet/data_pipeline.h"
 #include "mcunas/supernet/dataset.h"
+#include "mcunas/supernet/elastic_supernet.h"
 #include "mcunas/supernet/evaluate.h"
 #include "mcunas/supernet/mbnet.h"
 #include "mcunas/supernet/ops.h"
+#include "mcunas/supernet/supernet_checkpoint.h"
 #include "mcunas/supernet/trainer.h"
 #include "spdlog/sinks/stdout_color_sinks.h"
 #include "spdlog/spdlog.h"
+#include "tool_util.h"
 
 namespace mcunas::supernet::tool {
 namespace {
-
-std::shared_ptr<spdlog::logger> Log() {
-  static const std::shared_ptr<spdlog::logger> logger = [] {
-    std::shared_ptr<spdlog::logger> existing = spdlog::get("supernet");
-    return existing != nullptr ? existing : spdlog::stderr_color_mt("supernet");
-  }();
-  return logger;
-}
-
-struct Data {
-  Dataset train;
-  Dataset test;
-  SplitIndices split;
-  Normalization normalization;
-};
-
-// Per-channel mean and standard deviation of the training images.
-Normalization Measure(const Dataset& d, const std::vector<int64_t>& indices) {
-  const int32_t c = d.channels;
-  std::vector<double> s(c), ss(c);
-  const int64_t pixels = static_cast<int64_t>(d.height) * d.width;
-  for (int64_t i : indices) {
-    const uint8_t* p = d.image(i);
-    for (int64_t q = 0; q < pixels * c; ++q) {
-      const double v = p[q] / 255.0;
-      s[q % c] += v;
-      ss[q % c] += v * v;
-    }
-  }
-  Normalization n;
-  n.mean.resize(c);
-  n.std.resize(c);
-  const double count = static_cast<double>(indices.size()) * pixels;
-  for (int32_t k = 0; k < c; ++k) {
-    const double mean = s[k] / count;
-    n.mean[k] = static_cast<float>(mean);
-    n.std[k] = static_cast<float>(
-        std::max(1e-3, std::sqrt(std::max(0.0, ss[k] / count - mean * mean))));
-  }
-  return n;
-}
-
-absl::StatusOr<Data> LoadData(const DataFlags& flags) {
-  Data data;
-  if (flags.data == "fashion-mnist") {
-    MCUNAS_ASSIGN_OR_RETURN(data.train, LoadFashionMnist(Split::kTrain));
-    MCUNAS_ASSIGN_OR_RETURN(data.test, LoadFashionMnist(Split::kTest));
-  } else if (absl::StartsWith(flags.data, "idx:")) {
-    const std::string dir = flags.data.substr(4);
-    MCUNAS_ASSIGN_OR_RETURN(data.train, LoadFashionMnist(Split::kTrain, dir));
-    MCUNAS_ASSIGN_OR_RETURN(data.test, LoadFashionMnist(Split::kTest, dir));
-    data.train.class_names.clear();
-    data.test.class_names.clear();
-    data.train.name = dir + "/train";
-    data.test.name = dir + "/test";
-  } else if (absl::StartsWith(flags.data, "folder:")) {
-    const std::string dir = flags.data.substr(7);
-    MCUNAS_ASSIGN_OR_RETURN(data.train, LoadImageFolder(dir + "/train"));
-    ImageFolderOptions same;
-    same.height = data.train.height;
-    same.width = data.train.width;
-    same.channels = data.train.channels;
-    MCUNAS_ASSIGN_OR_RETURN(data.test, LoadImageFolder(dir + "/test", same));
-    if (data.test.class_names != data.train.class_names) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(dir, ": train/ and test/ have different class folders"));
-    }
-  } else {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--data ", flags.data,
-                     ": expected fashion-mnist, idx:DIR or folder:DIR"));
-  }
-  if (data.train.channels != data.test.channels ||
-      data.train.classes != data.test.classes) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "train and test sets differ: ", data.train.channels, " vs ",
-        data.test.channels, " channels, ", data.train.classes, " vs ",
-        data.test.classes, " classes"));
-  }
-  data.split = SplitTrainValidation(data.train, flags.validation_fraction,
-                                    flags.split_seed);
-  data.normalization = Measure(data.train, data.split.train);
-  Log()->info(
-      "data: {} train + {} validation images ({}x{}x{}, {} classes), "
-      "{} test images",
-      data.split.train.size(), data.split.validation.size(), data.train.height,
-      data.train.width, data.train.channels, data.train.classes,
-      data.test.size());
-  return data;
-}
-
-std::string Duration(double seconds) {
-  const int64_t s = static_cast<int64_t>(std::max(0.0, seconds));
-  if (s >= 3600)
-    return absl::StrFormat("%d:%02d:%02d", s / 3600, s / 60 % 60, s % 60);
-  return absl::StrFormat("%d:%02d", s / 60, s % 60);
-}
 
 // One line per step on a terminal (rewritten in place), one log line every
 // 10 s otherwise (CI logs, files).
@@ -165,13 +71,6 @@ struct Schedule {
 Schedule ScheduleNamed(const std::string& name) {
   if (name == "quick") return {1, 0.1f, 0.5f};
   return {10, 0.1f, 0.5f};
-}
-
-PipelineOptions Pipeline(const Data& data, int32_t resolution) {
-  PipelineOptions o;
-  o.resolution = resolution;
-  o.normalization = data.normalization;
-  return o;
 }
 
 absl::Status RunTrain(const TrainFlags& flags) {
@@ -234,22 +133,61 @@ absl::Status RunTrain(const TrainFlags& flags) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<Mbnet>> LoadNet(const std::string& path) {
+// A static net, or the subnet `arch` of a supernet checkpoint.
+struct LoadedNet {
+  std::unique_ptr<Mbnet> net;
+  std::string arch;  // canonical ArchSpec; empty for a static net
+};
+
+absl::StatusOr<LoadedNet> LoadNet(const std::string& path,
+                                  const std::string& arch) {
   MCUNAS_ASSIGN_OR_RETURN(Checkpoint ckpt, ReadCheckpoint(path));
-  MCUNAS_ASSIGN_OR_RETURN(std::unique_ptr<Mbnet> net,
-                          Mbnet::Create(ckpt.config, 0));
-  MCUNAS_RETURN_IF_ERROR(RestoreCheckpoint(ckpt, net.get(), nullptr));
+  LoadedNet loaded;
+  if (IsSupernetCheckpoint(ckpt)) {
+    MCUNAS_ASSIGN_OR_RETURN(SupernetPosition pos, SupernetPositionOf(ckpt));
+    if (pos.phase < pos.state.epochs) {
+      Log()->warn("{}: supernet training is not finished (phase {}/{})", path,
+                  pos.phase + 1, pos.state.epochs);
+    }
+    MCUNAS_ASSIGN_OR_RETURN(std::unique_ptr<ElasticSupernet> supernet,
+                            SupernetFromCheckpoint(ckpt, path));
+    searchspace::ArchSpec spec;
+    if (arch.empty() || arch == "largest") {
+      spec = supernet->Largest();
+    } else if (arch == "smallest") {
+      spec = supernet->Smallest();
+    } else {
+      MCUNAS_ASSIGN_OR_RETURN(spec, supernet->space().Parse(arch));
+    }
+    MCUNAS_ASSIGN_OR_RETURN(loaded.net, supernet->Extract(spec));
+    loaded.arch = searchspace::CanonicalString(spec);
+    Log()->info("subnet {} ({:.2f} M MACs)", loaded.arch,
+                MbnetMacs(loaded.net->config()) / 1e6);
+    return loaded;
+  }
+  if (!arch.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": --arch needs a supernet checkpoint; this is a static net"));
+  }
+  MCUNAS_ASSIGN_OR_RETURN(loaded.net, Mbnet::Create(ckpt.config, 0));
+  MCUNAS_RETURN_IF_ERROR(RestoreCheckpoint(ckpt, loaded.net.get(), nullptr));
   if (ckpt.state.epoch < ckpt.state.epochs) {
     Log()->warn("{}: training is not finished (epoch {}/{}, step {})", path,
                 ckpt.state.epoch + 1, ckpt.state.epochs, ckpt.state.step);
   }
-  return net;
+  return loaded;
+}
+
+int32_t RecalibrationImages(int32_t flag, const LoadedNet& loaded) {
+  if (flag >= 0) return flag;
+  return loaded.arch.empty() ? 0 : 512;
 }
 
 absl::Status RunEval(const EvalFlags& flags) {
   MCUNAS_ASSIGN_OR_RETURN(Data data, LoadData(flags.data));
-  MCUNAS_ASSIGN_OR_RETURN(std::unique_ptr<Mbnet> net,
-                          LoadNet(flags.checkpoint));
+  MCUNAS_ASSIGN_OR_RETURN(LoadedNet loaded,
+                          LoadNet(flags.checkpoint, flags.arch));
+  std::unique_ptr<Mbnet>& net = loaded.net;
   const MbnetConfig& config = net->config();
   if (config.input_channels != data.train.channels ||
       config.classes != data.train.classes) {
@@ -265,14 +203,11 @@ absl::Status RunEval(const EvalFlags& flags) {
   BatchLoader calibration(&data.train, data.split.train,
                           Pipeline(data, config.resolution), 0);
   ThreadPool pool(flags.threads);
-  if (flags.recalibrate > 0) {
-    net->ResetRunningStats();
-    Tensor images, logits;
-    std::vector<int32_t> labels;
-    for (int64_t b = 0; b * 128 < flags.recalibrate; ++b) {
-      calibration.Fill(pool, 0, b, 128, false, &images, &labels);
-      net->Forward(pool, images, ForwardMode::kRecalibrate, &logits);
-    }
+  const int32_t recalibrate = RecalibrationImages(flags.recalibrate, loaded);
+  if (recalibrate > 0) {
+    RecalibrateBatchNorm(*net, pool, calibration, recalibrate);
+    Log()->info("BN statistics recalibrated on {} training images",
+                recalibrate);
   }
   const auto start = std::chrono::steady_clock::now();
   const EvalResult f = EvaluateFloat(*net, pool, eval, 256, flags.limit);
@@ -282,6 +217,10 @@ absl::Status RunEval(const EvalFlags& flags) {
   std::string json = absl::StrFormat(
       "{\"split\": \"%s\", \"images\": %d, \"float_accuracy\": %.6f",
       flags.split, f.images, f.accuracy());
+  if (!loaded.arch.empty()) {
+    absl::StrAppendFormat(&json, ", \"arch\": \"%s\", \"macs\": %d",
+                          loaded.arch, MbnetMacs(config));
+  }
   if (flags.int8) {
     MCUNAS_ASSIGN_OR_RETURN(engine::FloatGraph graph, net->ExportFloatGraph());
     MCUNAS_ASSIGN_OR_RETURN(std::vector<uint8_t> blob,
@@ -316,10 +255,16 @@ absl::Status RunEval(const EvalFlags& flags) {
 
 absl::Status RunExport(const ExportFlags& flags) {
   MCUNAS_ASSIGN_OR_RETURN(Data data, LoadData(flags.data));
-  MCUNAS_ASSIGN_OR_RETURN(std::unique_ptr<Mbnet> net,
-                          LoadNet(flags.checkpoint));
+  MCUNAS_ASSIGN_OR_RETURN(LoadedNet loaded,
+                          LoadNet(flags.checkpoint, flags.arch));
+  std::unique_ptr<Mbnet>& net = loaded.net;
   BatchLoader calibration(&data.train, data.split.train,
                           Pipeline(data, net->config().resolution), 0);
+  const int32_t recalibrate = RecalibrationImages(flags.recalibrate, loaded);
+  if (recalibrate > 0) {
+    ThreadPool pool(flags.threads);
+    RecalibrateBatchNorm(*net, pool, calibration, recalibrate);
+  }
   MCUNAS_ASSIGN_OR_RETURN(engine::FloatGraph graph, net->ExportFloatGraph());
   MCUNAS_ASSIGN_OR_RETURN(std::vector<uint8_t> blob,
                           ExportInt8(graph, calibration, flags.calibration));
@@ -332,15 +277,12 @@ absl::Status RunExport(const ExportFlags& flags) {
   return absl::OkStatus();
 }
 
-int Exit(const absl::Status& status) {
-  if (status.ok()) return 0;
-  Log()->error("{}", status.ToString());
-  return 1;
-}
-
 }  // namespace
 
-int TrainCommand(const TrainFlags& flags) { return Exit(RunTrain(flags)); }
+int TrainCommand(const TrainFlags& flags) {
+  if (flags.supernet.enabled) return SupernetTrainCommand(flags);
+  return Exit(RunTrain(flags));
+}
 int EvalCommand(const EvalFlags& flags) { return Exit(RunEval(flags)); }
 int ExportCommand(const ExportFlags& flags) { return Exit(RunExport(flags)); }
 

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace mcunas::supernet::tool {
 
@@ -28,9 +29,27 @@ struct NetFlags {
   int32_t expand = 6;
 };
 
+// Elastic supernet training (train --supernet): the space, at the
+// resolution and width of NetFlags, and progressive shrinking settings.
+struct SupernetFlags {
+  bool enabled = false;
+  // A built-in space name (searchspace/spaces) or a space JSON file.
+  std::string space = "fashion_mnist";
+  // Epochs of the phases full, kernel, depth, expand (fractions allowed);
+  // empty: the schedule's.
+  std::vector<double> phase_epochs;
+  float distill = 1.0f;            // distillation weight (0: off)
+  int32_t subnets_per_step = 0;    // 0: the schedule's
+  int32_t with_largest = -1;       // 0 or 1; < 0: the schedule's
+  int32_t with_smallest = -1;      // 0 or 1; < 0: the schedule's
+  int32_t recalibrate = 512;       // BN recalibration images for validation
+  int64_t validation_images = -1;  // < 0: the schedule's; 0: all
+};
+
 struct TrainFlags {
   DataFlags data;
   NetFlags net;
+  SupernetFlags supernet;
   std::string schedule = "default";  // quick | default
   int32_t epochs = 0;                // 0: the schedule's
   int32_t batch = 128;
@@ -51,10 +70,15 @@ struct TrainFlags {
 struct EvalFlags {
   DataFlags data;
   std::string checkpoint;
+  // For a supernet checkpoint: the subnet, "largest", "smallest" or an
+  // ArchSpec ("r28-w0.5:k3e1|..."); empty means largest.
+  std::string arch;
   std::string split = "test";  // test | validation
   bool int8 = false;
   int32_t calibration = 256;
-  int32_t recalibrate = 0;  // BN recalibration images (0: keep running stats)
+  // BN recalibration images; 0 keeps the running statistics; < 0: 512 for
+  // a supernet's subnet (its shared statistics mean nothing), else 0.
+  int32_t recalibrate = -1;
   int64_t limit = 0;
   int32_t threads = 2;
   std::string json;  // also write the numbers here
@@ -63,12 +87,33 @@ struct EvalFlags {
 struct ExportFlags {
   DataFlags data;
   std::string checkpoint;
+  std::string arch;          // as EvalFlags::arch
+  int32_t recalibrate = -1;  // as EvalFlags::recalibrate
   std::string out;
   int32_t calibration = 256;
   int32_t threads = 2;
 };
 
+// predictor: measure subnets of a supernet, train and test the accuracy
+// predictor (predictor_command.cc).
+struct PredictorFlags {
+  DataFlags data;
+  std::string checkpoint;  // a supernet checkpoint
+  std::string samples;     // "arch,accuracy" lines, appended and reused
+  std::string out;         // the trained predictor (optional)
+  int32_t subnets = 400;   // distinct random subnets, the last held out
+  int32_t held_out = 200;
+  int32_t recalibrate = 512;
+  int64_t validation_images = 0;  // 0: the whole validation split
+  int32_t epochs = 1000;          // predictor training steps
+  int32_t threads = 2;
+  uint64_t seed = 1;
+};
+
 int TrainCommand(const TrainFlags& flags);
+int PredictorCommand(const PredictorFlags& flags);
+// train --supernet (supernet_commands.cc).
+int SupernetTrainCommand(const TrainFlags& flags);
 int EvalCommand(const EvalFlags& flags);
 int ExportCommand(const ExportFlags& flags);
 

@@ -3,12 +3,17 @@
 //   mcunas-supernet train --out var/net.ckpt [--schedule quick|default]
 //       [--width 0.5 --resolution 28 --depth 4 --kernel 7 --expand 6]
 //       [--epochs N --batch 128 --lr X --threads 2 --data fashion-mnist]
+//   mcunas-supernet train --supernet --out var/supernet.ckpt
+//       [--space fashion_mnist --resolution 28 --width 0.5]
+//       [--schedule quick|default --phase-epochs 6,3,3,5 --distill 1]
 //   mcunas-supernet eval --checkpoint var/net.ckpt [--int8] [--split test]
+//       [--arch largest|smallest|r28-w0.5:...]   (supernet checkpoints)
 //   mcunas-supernet export --checkpoint var/net.ckpt --out var/net.mcunas
+//   mcunas-supernet predictor --checkpoint var/supernet.ckpt
+//       --samples var/subnets.csv [--subnets 400 --held-out 200 --out P]
 //
 // Training resumes from --out when it exists (kill it, run the same command
-// again). Phase 1: static nets; the elastic supernet comes next
-// (docs/supernet.md).
+// again). See docs/supernet.md.
 #include <exception>
 #include <iostream>
 
@@ -32,11 +37,13 @@ void AddDataFlags(CLI::App* cmd, mcunas::supernet::tool::DataFlags* d) {
 
 int main(int argc, char** argv) {
   namespace tool = mcunas::supernet::tool;
-  CLI::App app{"Train, evaluate and export mcunas MBNet classifiers"};
+  CLI::App app{
+      "Train, evaluate and export mcunas MBNet classifiers and supernets"};
   app.require_subcommand(1);
 
   tool::TrainFlags t;
-  CLI::App* train = app.add_subcommand("train", "train a static MBNet");
+  CLI::App* train = app.add_subcommand(
+      "train", "train a static MBNet or (--supernet) an elastic supernet");
   AddDataFlags(train, &t.data);
   train->add_option("--out", t.out, "checkpoint (resumed when it exists)")
       ->required();
@@ -44,6 +51,30 @@ int main(int argc, char** argv) {
       ->add_option("--schedule", t.schedule,
                    "quick (<= 5 min here) or default (<= 60 min)")
       ->check(CLI::IsMember({"quick", "default"}));
+  train->add_flag("--supernet", t.supernet.enabled,
+                  "train an elastic supernet by progressive shrinking");
+  train->add_option("--space", t.supernet.space,
+                    "supernet: built-in space name or space JSON file");
+  train
+      ->add_option("--phase-epochs", t.supernet.phase_epochs,
+                   "supernet: epochs of full,kernel,depth,expand")
+      ->delimiter(',');
+  train->add_option("--distill", t.supernet.distill,
+                    "supernet: distillation weight (0: off)");
+  train->add_option("--subnets-per-step", t.supernet.subnets_per_step,
+                    "supernet: subnets sampled per step");
+  train
+      ->add_option("--with-largest", t.supernet.with_largest,
+                   "supernet: 1 = every step also trains the largest subnet")
+      ->check(CLI::Range(0, 1));
+  train
+      ->add_option("--with-smallest", t.supernet.with_smallest,
+                   "supernet: 1 = every step also trains the phase's smallest")
+      ->check(CLI::Range(0, 1));
+  train->add_option("--recalibrate", t.supernet.recalibrate,
+                    "supernet: BN recalibration images for validation");
+  train->add_option("--val-images", t.supernet.validation_images,
+                    "supernet: validation images per phase end (0: all)");
   train->add_option("--width", t.net.width, "width multiplier W");
   train->add_option("--resolution", t.net.resolution, "input resolution R");
   train->add_option("--depth", t.net.depth, "blocks per stage")
@@ -81,10 +112,13 @@ int main(int argc, char** argv) {
   eval->add_option("--split", e.split, "test or validation")
       ->check(CLI::IsMember({"test", "validation"}));
   eval->add_flag("--int8", e.int8, "also quantise and run on the engine");
+  eval->add_option("--arch", e.arch,
+                   "supernet: subnet (largest, smallest or an ArchSpec)");
   eval->add_option("--calibration", e.calibration,
                    "training images to calibrate int8 ranges");
   eval->add_option("--recalibrate", e.recalibrate,
-                   "re-estimate BN statistics on N training images first");
+                   "re-estimate BN statistics on N training images first "
+                   "(default: 512 for a subnet, else none)");
   eval->add_option("--limit", e.limit, "evaluate only the first N images");
   eval->add_option("--threads", e.threads, "worker threads");
   eval->add_option("--json", e.json, "also write the results as JSON here");
@@ -97,9 +131,35 @@ int main(int argc, char** argv) {
       ->required();
   export_cmd->add_option("--out", x.out, "engine model blob to write")
       ->required();
+  export_cmd->add_option("--arch", x.arch,
+                         "supernet: subnet (largest, smallest or an ArchSpec)");
+  export_cmd->add_option("--recalibrate", x.recalibrate,
+                         "BN recalibration images (default: 512 for a subnet)");
   export_cmd->add_option("--calibration", x.calibration,
                          "training images to calibrate int8 ranges");
   export_cmd->add_option("--threads", x.threads, "worker threads");
+
+  tool::PredictorFlags pr;
+  CLI::App* predictor = app.add_subcommand(
+      "predictor", "measure subnets, train and test the accuracy predictor");
+  AddDataFlags(predictor, &pr.data);
+  predictor->add_option("--checkpoint", pr.checkpoint, "supernet checkpoint")
+      ->required();
+  predictor
+      ->add_option("--samples", pr.samples,
+                   "measured subnets (arch,accuracy lines; reused, appended)")
+      ->required();
+  predictor->add_option("--out", pr.out, "write the trained predictor here");
+  predictor->add_option("--subnets", pr.subnets, "distinct random subnets");
+  predictor->add_option("--held-out", pr.held_out,
+                        "of them, held out to test the predictor");
+  predictor->add_option("--recalibrate", pr.recalibrate,
+                        "BN recalibration images per subnet");
+  predictor->add_option("--val-images", pr.validation_images,
+                        "validation images per subnet (0: all)");
+  predictor->add_option("--epochs", pr.epochs, "predictor training steps");
+  predictor->add_option("--threads", pr.threads, "worker threads");
+  predictor->add_option("--seed", pr.seed, "subnet sampling and init");
 
   try {
     app.parse(argc, argv);
@@ -110,6 +170,7 @@ int main(int argc, char** argv) {
     if (*train) return tool::TrainCommand(t);
     if (*eval) return tool::EvalCommand(e);
     if (*export_cmd) return tool::ExportCommand(x);
+    if (*predictor) return tool::PredictorCommand(pr);
   } catch (const std::exception& err) {
     std::cerr << "mcunas-supernet: " << err.what() << "\n";
     return 1;

@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -53,6 +54,15 @@ struct Checkpoint {
   std::vector<NamedValues> velocity;    // same order; may be empty
   std::vector<NamedValues> bn_mean;     // Mbnet::BatchNormStats() order
   std::vector<NamedValues> bn_var;
+  // Free-form key/value pairs and further tensors for trainers that keep
+  // more than one net (the elastic supernet: its space, phase, kernel
+  // transforms and distillation teacher). Empty for a static net; files of
+  // format version 1 read with both empty.
+  std::vector<std::pair<std::string, std::string>> metadata;
+  std::vector<NamedValues> extra;
+
+  // The value of `key` in metadata, or "" when absent.
+  std::string Metadata(const std::string& key) const;
 };
 
 // Captures `net` (and `sgd` when not null) with `state`.

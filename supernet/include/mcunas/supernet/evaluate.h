@@ -13,7 +13,9 @@
 #include "absl/status/statusor.h"
 #include "mcunas/engine/host/float_graph.h"
 #include "mcunas/engine/host/quantizer.h"
+#include "mcunas/searchspace/arch_spec.h"
 #include "mcunas/supernet/data_pipeline.h"
+#include "mcunas/supernet/elastic_supernet.h"
 #include "mcunas/supernet/mbnet.h"
 #include "mcunas/supernet/thread_pool.h"
 
@@ -32,6 +34,25 @@ struct EvalResult {
 // images of `data`, in index order.
 EvalResult EvaluateFloat(Mbnet& net, ThreadPool& pool, const BatchLoader& data,
                          int32_t batch_size, int64_t limit = 0);
+
+// BN recalibration (what a subnet extracted from a supernet needs before
+// evaluation): resets the running statistics of `net` and sets them to the
+// exact average of the batch statistics over the first `images` plain
+// (unaugmented) images of `data`, in batches of `batch_size`.
+void RecalibrateBatchNorm(Mbnet& net, ThreadPool& pool, const BatchLoader& data,
+                          int64_t images, int32_t batch_size = 128);
+
+// A subnet's float accuracy through the supernet: Extract(arch), BN
+// recalibration on `recalibration_images` of `calibration`, then
+// EvaluateFloat on (at most `limit`) images of `data`. InvalidArgument when
+// `arch` is not in the supernet's space.
+absl::StatusOr<EvalResult> EvaluateSubnet(const ElasticSupernet& net,
+                                          const searchspace::ArchSpec& arch,
+                                          ThreadPool& pool,
+                                          const BatchLoader& calibration,
+                                          int64_t recalibration_images,
+                                          const BatchLoader& data,
+                                          int64_t limit = 0);
 
 // Quantises `graph` (engine::QuantizeFloatGraph) with the first
 // `calibration_images` images of `calibration` and writes the engine blob.

@@ -36,6 +36,7 @@ namespace internal {
 struct MbnetLayer;  // mbnet_internal.h
 struct MbnetBlock;
 }  // namespace internal
+class ElasticSupernet;
 
 struct MbnetBlockConfig {
   int32_t kernel = 3;  // depthwise kernel (odd)
@@ -147,6 +148,9 @@ class Mbnet {
  private:
   using Layer = internal::MbnetLayer;
   using Block = internal::MbnetBlock;
+  // The supernet keeps its shared weights in the Mbnet of its largest
+  // subnet and runs that net's stem, head and classifier directly.
+  friend class ElasticSupernet;
   explicit Mbnet(const MbnetConfig& config);
 
   MbnetConfig config_;

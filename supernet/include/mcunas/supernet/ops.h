@@ -100,6 +100,15 @@ double SoftmaxCrossEntropy(const Tensor& logits,
                            const std::vector<int32_t>& labels, Tensor* dlogits,
                            int64_t* correct);
 
+// Knowledge distillation with soft targets (Once-for-All's, temperature 1):
+// `weight` times the mean over rows of the cross-entropy between the
+// teacher's softmax and the student's, -sum_j softmax(t)_j log softmax(s)_j.
+// Returns that weighted loss and ADDS its gradient,
+// weight * (softmax(s) - softmax(t)) / N, into `dlogits` (same shape as
+// `logits`; e.g. the hard-label gradient already there).
+double DistillationLoss(const Tensor& logits, const Tensor& teacher_logits,
+                        float weight, Tensor* dlogits);
+
 // The name of the kernel set in use ("avx2" or "generic").
 const char* KernelSetName();
 

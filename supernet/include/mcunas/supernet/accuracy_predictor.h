@@ -1,0 +1,70 @@
+// The accuracy predictor (Once-for-All's): a small MLP from a subnet's
+// encoding (searchspace::SearchSpace::Encode: one-hot R, W, kernel and
+// expand ratio per block slot) to its accuracy, trained on subnets measured
+// through the supernet, so a search can score thousands of candidates
+// without running any.
+//
+//   features -> [Linear -> ReLU] x hidden.size() -> Linear -> + base
+//
+// `base` is the mean accuracy of the training samples; the net learns the
+// difference. Trained with Adam on the mean squared error, full-batch
+// (a few hundred samples), deterministic for a seed. Accuracies are in
+// percentage points, so RMSE is in points.
+//
+// A trained predictor is immutable; Predict is thread-safe.
+#ifndef MCUNAS_SUPERNET_ACCURACY_PREDICTOR_H_
+#define MCUNAS_SUPERNET_ACCURACY_PREDICTOR_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace mcunas::supernet {
+
+struct PredictorSample {
+  std::vector<float> features;
+  double accuracy = 0.0;  // percentage points
+};
+
+struct PredictorOptions {
+  std::vector<int32_t> hidden = {400, 400, 400};  // OFA's sizes
+  int32_t epochs = 1000;                          // full-batch Adam steps
+  float lr = 1e-3f;
+  float weight_decay = 1e-4f;
+  uint64_t seed = 1;
+};
+
+class AccuracyPredictor {
+ public:
+  // InvalidArgument for no samples or samples of different sizes.
+  static absl::StatusOr<std::unique_ptr<AccuracyPredictor>> Train(
+      const std::vector<PredictorSample>& samples,
+      const PredictorOptions& options);
+  // Reads what Save wrote; DataLoss for a damaged file.
+  static absl::StatusOr<std::unique_ptr<AccuracyPredictor>> Load(
+      const std::string& path);
+  absl::Status Save(const std::string& path) const;
+
+  // REQUIRES: features.size() == input_size().
+  double Predict(const std::vector<float>& features) const;
+  size_t input_size() const { return sizes_.front(); }
+
+ private:
+  AccuracyPredictor() = default;
+  // sizes_: input, hidden..., 1. layers_[l]: weights [out][in] then bias.
+  std::vector<int32_t> sizes_;
+  std::vector<std::vector<float>> layers_;
+  double base_ = 0.0;
+};
+
+// Root mean squared error of the predictor over `samples`, in points.
+double PredictorRmse(const AccuracyPredictor& predictor,
+                     const std::vector<PredictorSample>& samples);
+
+}  // namespace mcunas::supernet
+
+#endif  // MCUNAS_SUPERNET_ACCURACY_PREDICTOR_H_

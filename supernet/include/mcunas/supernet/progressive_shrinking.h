@@ -1,0 +1,134 @@
+// Progressive shrinking (Once-for-All): trains an ElasticSupernet in phases
+// that make one more dimension elastic each —
+//
+//   full    the largest subnet alone
+//   kernel  + elastic kernel (7 -> 5 -> 3 transforms learn)
+//   depth   + elastic depth
+//   expand  + elastic expand ratio (middle channels sorted by importance
+//           at the start of the phase)
+//
+// — sampling `subnets_per_step` subnets of the phase per step (OFA's
+// dynamic batch; the loss is their mean, and optionally the sandwich rule
+// fixes the largest and smallest among them) with knowledge distillation
+// from the largest subnet: at the start of the first elastic phase the
+// largest subnet is frozen as the teacher (an extracted static Mbnet,
+// inference mode) and every student loss adds distill_weight times the
+// soft-target cross-entropy against it. Each phase has its own cosine schedule
+// and a fresh SGD velocity, like OFA's separate runs per phase.
+//
+// Resuming: when options.checkpoint_path exists, TrainSupernet restores the
+// supernet, the optimizer, the teacher and the position (phase, step) and
+// continues with the next step; a resumed run computes the same steps as an
+// uninterrupted one (data order, augmentation and subnet samples are
+// functions of the seed and the position). A checkpoint of another space,
+// batch size, schedule or seed is refused.
+//
+// TrainSupernet uses the caller's pool and supernet; not thread-safe.
+#ifndef MCUNAS_SUPERNET_PROGRESSIVE_SHRINKING_H_
+#define MCUNAS_SUPERNET_PROGRESSIVE_SHRINKING_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "mcunas/supernet/data_pipeline.h"
+#include "mcunas/supernet/elastic_supernet.h"
+#include "mcunas/supernet/optimizer.h"
+#include "mcunas/supernet/thread_pool.h"
+
+namespace mcunas::supernet {
+
+struct ShrinkPhase {
+  std::string name;  // full | kernel | depth | expand
+  Elasticity elastic;
+  double epochs =
+      1.0;  // may be fractional: steps = round(epochs * steps/epoch)
+  float lr = 0.1f;
+  double warmup_epochs = 0.0;
+  int32_t subnets_per_step = 1;
+  // BigNAS's sandwich rule: the first subnet of every step is the largest
+  // and (with_smallest) the next the phase's smallest, the others random.
+  // It keeps the extremes trained in short schedules, where OFA's long
+  // low-lr phases are not affordable; the largest alone is otherwise
+  // almost never sampled. subnets_per_step must leave room for a random
+  // one for the phase to train anything in between.
+  bool with_largest = false;
+  bool with_smallest = false;
+};
+
+// The four phases (peak lr: full `lr`, kernel 0.4 lr, depth and expand
+// 0.25 lr) with the given lengths in epochs.
+std::vector<ShrinkPhase> ProgressiveShrinkingPhases(
+    float lr, double full_epochs, double kernel_epochs, double depth_epochs,
+    double expand_epochs, int32_t subnets_per_step, bool with_largest = false,
+    bool with_smallest = false);
+
+// "full 1e lr0.1 w0.5 x1 L0 S0 k0 d0 e0; kernel ..." — identifies a schedule
+// in checkpoints.
+std::string PhasesString(const std::vector<ShrinkPhase>& phases);
+
+struct SubnetAccuracy {
+  std::string arch;  // canonical ArchSpec
+  double accuracy = 0.0;
+};
+
+struct ShrinkProgress {
+  int32_t phase = 0;  // 0-based, current
+  int32_t phases = 0;
+  std::string phase_name;
+  int64_t step = 0;  // steps done in this phase
+  int64_t phase_steps = 0;
+  int32_t epoch = 0;  // within the phase, 0-based
+  int32_t epochs = 0;
+  double loss = 0.0;      // mean hard-label loss of the phase so far
+  double accuracy = 0.0;  // training accuracy of the phase so far
+  double images_per_second = 0.0;
+  double seconds_left = 0.0;  // of all remaining phases
+  float lr = 0.0f;
+  // The report at a phase end: validation accuracy of the phase's largest
+  // and smallest subnet (BN recalibrated), when there is validation data.
+  bool phase_end = false;
+  std::vector<SubnetAccuracy> validation;
+};
+
+struct ShrinkOptions {
+  std::vector<ShrinkPhase> phases;
+  int32_t batch_size = 128;
+  SgdOptions sgd;
+  // Weight of the distillation loss; 0 turns distillation off.
+  float distill_weight = 1.0f;
+  uint64_t seed = 1;
+  std::string checkpoint_path;  // empty: no checkpoints
+  double checkpoint_seconds = 60.0;
+  int64_t checkpoint_steps = 0;
+  // Stop (without saving) once this many steps of the whole run are done.
+  int64_t max_steps = 0;
+  // Phase-end validation: BN recalibration images and validation images
+  // (<= 0: all).
+  int32_t recalibration_images = 512;
+  int64_t validation_images = 0;
+  std::function<void(const ShrinkProgress&)> on_progress;
+};
+
+struct ShrinkResult {
+  bool finished = false;
+  bool resumed = false;
+  int64_t resumed_from_step = 0;
+  int64_t global_step = 0;
+  double train_seconds = 0.0;
+  std::vector<SubnetAccuracy> validation;  // of the last phase end
+};
+
+// REQUIRES: `train` and `validation` (may be null) outlive the call; `net`
+// is freshly created (its weights are replaced when resuming).
+absl::StatusOr<ShrinkResult> TrainSupernet(ElasticSupernet* net,
+                                           ThreadPool& pool,
+                                           const BatchLoader& train,
+                                           const BatchLoader* validation,
+                                           const ShrinkOptions& options);
+
+}  // namespace mcunas::supernet
+
+#endif  // MCUNAS_SUPERNET_PROGRESSIVE_SHRINKING_H_

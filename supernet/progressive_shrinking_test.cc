@@ -1,0 +1,426 @@
+#include "mcunas/supernet/progressive_shrinking.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "mcunas/supernet/checkpoint.h"
+#include "mcunas/supernet/evaluate.h"
+#include "mcunas/supernet/supernet_checkpoint.h"
+
+extern char** environ;
+
+namespace mcunas::supernet {
+namespace {
+
+namespace fs = std::filesystem;
+using searchspace::SearchSpace;
+using ::testing::HasSubstr;
+
+class TempDir {
+ public:
+  TempDir() {
+    char tmpl[] = "/tmp/supernet_shrinking_test_XXXXXX";
+    path_ = mkdtemp(tmpl);
+  }
+  ~TempDir() { fs::remove_all(path_); }
+  std::string Path(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// Four classes of 8x8 images: a bright square in one of the four
+// quadrants, plus noise (as in trainer_test.cc).
+Dataset Quadrants(int32_t n, uint32_t seed) {
+  Dataset d;
+  d.height = d.width = 8;
+  d.channels = 1;
+  d.classes = 4;
+  uint32_t state = seed;
+  auto next = [&] {
+    state = state * 1664525u + 1013904223u;
+    return state >> 24;
+  };
+  for (int32_t i = 0; i < n; ++i) {
+    const int32_t cls = i % 4;
+    d.labels.push_back(cls);
+    for (int32_t y = 0; y < 8; ++y) {
+      for (int32_t x = 0; x < 8; ++x) {
+        const bool on = (y / 4) == cls / 2 && (x / 4) == cls % 2;
+        d.pixels.push_back(static_cast<uint8_t>(
+            std::min<uint32_t>(255, (on ? 160 : 20) + next() % 60)));
+      }
+    }
+  }
+  return d;
+}
+
+searchspace::SpaceDef TinySpaceDef() {
+  searchspace::SpaceDef d;
+  d.name = "tiny";
+  d.input_channels = 1;
+  d.classes = 4;
+  d.resolutions = {8};
+  d.widths_milli = {1000};
+  d.channel_divisor = 1;
+  d.stem_channels = 4;
+  d.stem_kernel = 3;
+  d.stem_stride = 1;
+  d.stages = {{4, 1, {1}, {3}, {1}}, {8, 2, {1, 2}, {3, 5}, {2, 3}}};
+  d.head_channels = 16;
+  return d;
+}
+
+std::unique_ptr<ElasticSupernet> TinySupernet(uint64_t seed) {
+  absl::StatusOr<SearchSpace> space = SearchSpace::Create(TinySpaceDef());
+  if (!space.ok()) std::abort();
+  absl::StatusOr<std::unique_ptr<ElasticSupernet>> net =
+      ElasticSupernet::Create(*space, seed);
+  if (!net.ok()) std::abort();
+  return std::move(*net);
+}
+
+PipelineOptions Plain() {
+  PipelineOptions o;
+  o.resolution = 8;
+  o.normalization = {{0.3f}, {0.3f}};
+  return o;
+}
+
+TEST(ProgressiveShrinkingTest, PhasesTurnOnOneDimensionAfterAnother) {
+  const std::vector<ShrinkPhase> p =
+      ProgressiveShrinkingPhases(0.1f, 1, 1, 1, 1, 2);
+  ASSERT_EQ(p.size(), 4u);
+  EXPECT_EQ(p[0].name, "full");
+  EXPECT_FALSE(p[0].elastic.kernel || p[0].elastic.depth ||
+               p[0].elastic.expand);
+  EXPECT_TRUE(p[1].elastic.kernel && !p[1].elastic.depth);
+  EXPECT_TRUE(p[2].elastic.kernel && p[2].elastic.depth &&
+              !p[2].elastic.expand);
+  EXPECT_TRUE(p[3].elastic.kernel && p[3].elastic.depth && p[3].elastic.expand);
+  EXPECT_EQ(p[3].subnets_per_step, 2);
+  EXPECT_FALSE(p[3].with_largest);
+  const std::vector<ShrinkPhase> q =
+      ProgressiveShrinkingPhases(0.1f, 1, 1, 1, 1, 2, true, true);
+  EXPECT_FALSE(q[0].with_largest || q[0].with_smallest);
+  EXPECT_TRUE(q[1].with_largest && q[2].with_largest && q[3].with_largest);
+  EXPECT_TRUE(q[1].with_smallest && q[3].with_smallest);
+  EXPECT_NE(PhasesString(p), PhasesString(q));
+}
+
+// A run interrupted at a phase boundary (before the teacher exists) and
+// again mid-phase, resumed each time in a fresh supernet from another seed,
+// ends bit-identical to an uninterrupted run: weights, transforms and BN
+// statistics.
+TEST(ProgressiveShrinkingTest, ResumedRunEqualsUninterruptedRun) {
+  TempDir dir;
+  const Dataset data = Quadrants(128, 1);
+  PipelineOptions aug = Plain();
+  aug.augment.pad = 1;
+  aug.augment.horizontal_flip = true;
+  BatchLoader train(&data, AllIndices(data), aug, 3);
+  ThreadPool pool(2);
+  ShrinkOptions options;
+  // 8 steps per epoch; 4 per phase.
+  // The sandwich (largest, smallest) plus one random subnet per step.
+  options.phases =
+      ProgressiveShrinkingPhases(0.05f, 0.5, 0.5, 0.5, 0.5, 3, true, true);
+  options.batch_size = 16;
+  options.seed = 5;
+  options.distill_weight = 0.5f;
+
+  std::unique_ptr<ElasticSupernet> straight = TinySupernet(4);
+  absl::StatusOr<ShrinkResult> r0 =
+      TrainSupernet(straight.get(), pool, train, nullptr, options);
+  ASSERT_TRUE(r0.ok()) << r0.status();
+  EXPECT_TRUE(r0->finished);
+  EXPECT_EQ(r0->global_step, 16);
+
+  options.checkpoint_path = dir.Path("s.ckpt");
+  options.checkpoint_steps = 3;
+  options.max_steps = 4;  // stops after phase 1: checkpoint at (phase 2, 0)
+  std::unique_ptr<ElasticSupernet> first = TinySupernet(4);
+  absl::StatusOr<ShrinkResult> r1 =
+      TrainSupernet(first.get(), pool, train, nullptr, options);
+  ASSERT_TRUE(r1.ok()) << r1.status();
+  EXPECT_FALSE(r1->finished);
+  absl::StatusOr<Checkpoint> at_boundary = ReadCheckpoint(dir.Path("s.ckpt"));
+  ASSERT_TRUE(at_boundary.ok());
+  EXPECT_TRUE(at_boundary->extra.empty());  // no teacher yet
+
+  options.max_steps = 10;  // checkpoints at 6, 8 (phase end) and 9
+  std::unique_ptr<ElasticSupernet> second = TinySupernet(77);
+  absl::StatusOr<ShrinkResult> r2 =
+      TrainSupernet(second.get(), pool, train, nullptr, options);
+  ASSERT_TRUE(r2.ok()) << r2.status();
+  EXPECT_TRUE(r2->resumed);
+  EXPECT_EQ(r2->resumed_from_step, 4);
+  absl::StatusOr<Checkpoint> mid = ReadCheckpoint(dir.Path("s.ckpt"));
+  ASSERT_TRUE(mid.ok());
+  EXPECT_FALSE(mid->extra.empty());  // the teacher travels with it
+  absl::StatusOr<SupernetPosition> pos = SupernetPositionOf(*mid);
+  ASSERT_TRUE(pos.ok());
+  EXPECT_EQ(pos->phase, 2);
+  EXPECT_EQ(pos->state.step, 1);
+
+  options.max_steps = 0;
+  std::unique_ptr<ElasticSupernet> third = TinySupernet(78);
+  absl::StatusOr<ShrinkResult> r3 =
+      TrainSupernet(third.get(), pool, train, nullptr, options);
+  ASSERT_TRUE(r3.ok()) << r3.status();
+  EXPECT_EQ(r3->resumed_from_step, 9);
+  EXPECT_TRUE(r3->finished);
+
+  const std::vector<Parameter*> a = straight->Parameters();
+  const std::vector<Parameter*> b = third->Parameters();
+  ASSERT_EQ(a.size(), b.size());
+  for (size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i]->value, b[i]->value) << a[i]->name;
+  }
+  const std::vector<RunningStats*> sa = straight->BatchNormStats();
+  const std::vector<RunningStats*> sb = third->BatchNormStats();
+  for (size_t i = 0; i < sa.size(); ++i) {
+    EXPECT_EQ(sa[i]->mean, sb[i]->mean) << sa[i]->name;
+    EXPECT_EQ(sa[i]->var, sb[i]->var) << sa[i]->name;
+  }
+  // The transforms did learn (they start as the identity).
+  bool moved = false;
+  for (Parameter* p : a) {
+    if (p->name.find(".dw.k5to3") != std::string::npos) {
+      for (size_t i = 0; i < p->value.size(); ++i) {
+        const float identity = i % 10 == 0 ? 1.0f : 0.0f;
+        moved = moved || p->value[i] != identity;
+      }
+    }
+  }
+  EXPECT_TRUE(moved);
+
+  // Another schedule is refused rather than silently mixed.
+  options.phases[1].epochs = 1.0;
+  std::unique_ptr<ElasticSupernet> fourth = TinySupernet(1);
+  absl::StatusOr<ShrinkResult> r4 =
+      TrainSupernet(fourth.get(), pool, train, nullptr, options);
+  EXPECT_EQ(r4.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(r4.status().message(), HasSubstr("schedule"));
+}
+
+// After progressive shrinking on an easy task, the largest and the smallest
+// subnet, extracted and BN-recalibrated, classify held-out images, in float
+// and as int8 models on the engine; the checkpoint reproduces the supernet.
+TEST(ProgressiveShrinkingTest, SubnetsLearnAndExportToInt8) {
+  TempDir dir;
+  const Dataset data = Quadrants(512, 1);
+  const Dataset held_out = Quadrants(128, 9);
+  BatchLoader train(&data, AllIndices(data), Plain(), 3);
+  BatchLoader test(&held_out, AllIndices(held_out), Plain(), 0);
+  ThreadPool pool(2);
+  ShrinkOptions options;
+  options.phases = ProgressiveShrinkingPhases(0.1f, 3, 1, 1, 2, 2);
+  options.batch_size = 32;
+  options.checkpoint_path = dir.Path("s.ckpt");
+  options.recalibration_images = 128;
+  std::unique_ptr<ElasticSupernet> net = TinySupernet(2);
+  absl::StatusOr<ShrinkResult> r =
+      TrainSupernet(net.get(), pool, train, &test, options);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->validation.size(), 2u);
+
+  absl::StatusOr<Checkpoint> ckpt = ReadCheckpoint(dir.Path("s.ckpt"));
+  ASSERT_TRUE(ckpt.ok());
+  absl::StatusOr<std::unique_ptr<ElasticSupernet>> loaded =
+      SupernetFromCheckpoint(*ckpt, "s.ckpt");
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  for (const searchspace::ArchSpec& arch : {net->Largest(), net->Smallest()}) {
+    absl::StatusOr<std::unique_ptr<Mbnet>> sub = (*loaded)->Extract(arch);
+    ASSERT_TRUE(sub.ok());
+    RecalibrateBatchNorm(**sub, pool, train, 128);
+    const EvalResult f = EvaluateFloat(**sub, pool, test, 64);
+    EXPECT_GE(f.accuracy(), 0.9) << searchspace::CanonicalString(arch);
+    absl::StatusOr<engine::FloatGraph> graph = (*sub)->ExportFloatGraph();
+    ASSERT_TRUE(graph.ok());
+    absl::StatusOr<std::vector<uint8_t>> blob = ExportInt8(*graph, train, 64);
+    ASSERT_TRUE(blob.ok()) << blob.status();
+    absl::StatusOr<EvalResult> q = EvaluateInt8(*blob, test, 2);
+    ASSERT_TRUE(q.ok()) << q.status();
+    EXPECT_GE(q->accuracy(), 0.9) << searchspace::CanonicalString(arch);
+    EXPECT_NEAR(q->accuracy(), f.accuracy(), 0.05);
+  }
+}
+
+// Writes an MNIST-style IDX directory of Quadrants images.
+void WriteIdxDir(const std::string& dir) {
+  for (const auto& [prefix, n] :
+       std::vector<std::pair<std::string, int>>{{"train", 320}, {"t10k", 64}}) {
+    const Dataset d = Quadrants(n, prefix == "train" ? 1 : 2);
+    IdxArray images{{n, 8, 8}, d.pixels};
+    IdxArray labels{{n},
+                    std::vector<uint8_t>(d.labels.begin(), d.labels.end())};
+    ASSERT_TRUE(
+        WriteIdxFile(dir + "/" + prefix + "-images-idx3-ubyte.gz", images, true)
+            .ok());
+    ASSERT_TRUE(
+        WriteIdxFile(dir + "/" + prefix + "-labels-idx1-ubyte.gz", labels, true)
+            .ok());
+  }
+}
+
+pid_t Spawn(const std::vector<std::string>& args, const std::string& log,
+            const std::string& out = "/dev/null") {
+  std::vector<char*> argv;
+  for (const std::string& a : args) {
+    argv.push_back(const_cast<char*>(a.c_str()));
+  }
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 2, log.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid = -1;
+  const int rc =
+      posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  return rc == 0 ? pid : -1;
+}
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// The real tool training a supernet, killed with SIGKILL mid-phase,
+// continues from its last checkpoint when run again with the same command;
+// then `eval --arch` extracts a subnet of it and runs it in float and int8.
+TEST(SupernetToolTest, KilledTrainingContinuesAndSubnetsEvaluate) {
+  TempDir dir;
+  WriteIdxDir(dir.Path(""));
+  absl::StatusOr<SearchSpace> space = SearchSpace::Create(TinySpaceDef());
+  ASSERT_TRUE(space.ok());
+  std::ofstream(dir.Path("tiny.json")) << SpaceDefJson(space->def());
+  const std::string ckpt = dir.Path("supernet.ckpt");
+  const std::vector<std::string> args = {MCUNAS_SUPERNET_TOOL,
+                                         "train",
+                                         "--supernet",
+                                         "--data",
+                                         "idx:" + dir.Path(""),
+                                         "--space",
+                                         dir.Path("tiny.json"),
+                                         "--resolution",
+                                         "8",
+                                         "--width",
+                                         "1.0",
+                                         "--out",
+                                         ckpt,
+                                         "--phase-epochs",
+                                         "1,1,1,200",
+                                         "--batch",
+                                         "16",
+                                         "--threads",
+                                         "1",
+                                         "--val-images",
+                                         "32",
+                                         "--recalibrate",
+                                         "64",
+                                         "--checkpoint-steps",
+                                         "1"};
+  const pid_t pid = Spawn(args, dir.Path("run1.log"));
+  ASSERT_GT(pid, 0);
+  // 18 steps make an epoch here: wait until the expand phase (global step
+  // 54 on) is a few steps in, then kill without warning.
+  int64_t seen = 0;
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (seen < 58 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    absl::StatusOr<Checkpoint> c = ReadCheckpoint(ckpt);
+    if (c.ok()) seen = c->state.global_step;
+  }
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << Slurp(dir.Path("run1.log"));
+  ASSERT_GE(seen, 58) << Slurp(dir.Path("run1.log"));
+  absl::StatusOr<Checkpoint> killed = ReadCheckpoint(ckpt);
+  ASSERT_TRUE(killed.ok()) << killed.status();
+  absl::StatusOr<SupernetPosition> pos = SupernetPositionOf(*killed);
+  ASSERT_TRUE(pos.ok());
+  EXPECT_EQ(pos->phase, 3);
+  EXPECT_GT(pos->state.step, 0);
+  const int64_t at_kill = pos->state.global_step;
+
+  std::vector<std::string> again = args;
+  again.push_back("--max-steps");
+  again.push_back(std::to_string(at_kill + 3));
+  const pid_t pid2 = Spawn(again, dir.Path("run2.log"));
+  ASSERT_GT(pid2, 0);
+  waitpid(pid2, &status, 0);
+  const std::string log = Slurp(dir.Path("run2.log"));
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << log;
+  EXPECT_THAT(log, HasSubstr("resuming from " + ckpt));
+  EXPECT_THAT(log, HasSubstr("(global step " + std::to_string(at_kill) + ")"));
+  absl::StatusOr<Checkpoint> after = ReadCheckpoint(ckpt);
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->state.global_step, at_kill + 3);
+
+  const pid_t pid3 =
+      Spawn({MCUNAS_SUPERNET_TOOL, "eval", "--data", "idx:" + dir.Path(""),
+             "--checkpoint", ckpt, "--arch", "r8-w1.0:k3e1|k5e2", "--int8",
+             "--threads", "1", "--calibration", "32", "--recalibrate", "64"},
+            dir.Path("eval.log"), dir.Path("eval.out"));
+  ASSERT_GT(pid3, 0);
+  waitpid(pid3, &status, 0);
+  const std::string out = Slurp(dir.Path("eval.out"));
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << Slurp(dir.Path("eval.log"));
+  EXPECT_THAT(out, HasSubstr("float: "));
+  EXPECT_THAT(out, HasSubstr("int8:  "));
+  EXPECT_THAT(Slurp(dir.Path("eval.log")), HasSubstr("r8-w1.0:k3e1|k5e2"));
+
+  // The predictor measures subnets (reused when run again), trains and
+  // reports its held-out RMSE.
+  const std::vector<std::string> predictor = {
+      MCUNAS_SUPERNET_TOOL, "predictor", "--data", "idx:" + dir.Path(""),
+      "--checkpoint", ckpt, "--samples", dir.Path("subnets.csv"), "--out",
+      dir.Path("predictor.bin"), "--subnets", "12", "--held-out", "4",
+      "--val-images", "32", "--recalibrate", "32", "--epochs", "50",
+      "--threads", "1"};
+  for (int run = 0; run < 2; ++run) {
+    const pid_t p = Spawn(predictor, dir.Path("predictor.log"),
+                          dir.Path("predictor.out"));
+    ASSERT_GT(p, 0);
+    waitpid(p, &status, 0);
+    ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+        << Slurp(dir.Path("predictor.log"));
+    EXPECT_THAT(Slurp(dir.Path("predictor.out")),
+                HasSubstr("on 4 held-out subnets"));
+  }
+  EXPECT_THAT(Slurp(dir.Path("predictor.log")),
+              HasSubstr("12 already measured"));
+  EXPECT_TRUE(fs::exists(dir.Path("predictor.bin")));
+
+  // An arch outside the space is a clear error.
+  const pid_t pid4 =
+      Spawn({MCUNAS_SUPERNET_TOOL, "eval", "--data", "idx:" + dir.Path(""),
+             "--checkpoint", ckpt, "--arch", "r8-w1.0:k3e1|k7e2"},
+            dir.Path("bad.log"));
+  waitpid(pid4, &status, 0);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+  EXPECT_THAT(Slurp(dir.Path("bad.log")), HasSubstr("kernel"));
+}
+
+}  // namespace
+}  // namespace mcunas::supernet

@@ -1,0 +1,202 @@
+// train --supernet: progressive shrinking of an elastic supernet
+// (progressive_shrinking.h) with a progress display.
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "commands.h"
+#include "mcunas/common/status_macros.h"
+#include "mcunas/searchspace/search_space.h"
+#include "mcunas/supernet/elastic_supernet.h"
+#include "mcunas/supernet/ops.h"
+#include "mcunas/supernet/progressive_shrinking.h"
+#include "tool_util.h"
+
+namespace mcunas::supernet::tool {
+namespace {
+
+// Documented in docs/supernet.md ("Supernet schedules"). Phase epochs are
+// full, kernel, depth, expand.
+struct SupernetSchedule {
+  std::vector<double> phase_epochs;
+  float lr;
+  int32_t subnets_per_step;
+  bool with_largest;
+  bool with_smallest;
+  int64_t validation_images;  // 0: all
+};
+
+SupernetSchedule SupernetScheduleNamed(const std::string& name) {
+  if (name == "quick") return {{1.2, 0.3, 0.3, 0.4}, 0.1f, 3, true, true, 2000};
+  return {{6, 3, 3, 5}, 0.1f, 3, true, true, 0};
+}
+
+absl::StatusOr<searchspace::SearchSpace> LoadSpace(const SupernetFlags& flags,
+                                                   const NetFlags& net,
+                                                   const Data& data) {
+  searchspace::SpaceDef def;
+  const std::vector<std::string> builtin =
+      searchspace::SearchSpace::BuiltinNames();
+  if (std::find(builtin.begin(), builtin.end(), flags.space) != builtin.end()) {
+    MCUNAS_ASSIGN_OR_RETURN(searchspace::SearchSpace s,
+                            searchspace::SearchSpace::Builtin(flags.space));
+    def = s.def();
+  } else {
+    MCUNAS_ASSIGN_OR_RETURN(def, searchspace::LoadSpaceFile(flags.space));
+  }
+  // The data decides the classifier and the input; the space its body.
+  if (def.classes != data.train.classes ||
+      def.input_channels != data.train.channels) {
+    Log()->info("space '{}': {} classes and {} input channels from the data",
+                def.name, data.train.classes, data.train.channels);
+    def.classes = data.train.classes;
+    def.input_channels = data.train.channels;
+  }
+  MCUNAS_ASSIGN_OR_RETURN(searchspace::SearchSpace space,
+                          searchspace::SearchSpace::Create(def));
+  return space.Restrict(net.resolution,
+                        static_cast<int32_t>(std::lround(net.width * 1000)));
+}
+
+// One line rewritten in place on a terminal, a log line every 10 s
+// otherwise.
+class SupernetProgressDisplay {
+ public:
+  SupernetProgressDisplay() : tty_(isatty(STDERR_FILENO) != 0) {}
+
+  void Report(const ShrinkProgress& p) {
+    if (p.phase_end) {
+      if (tty_) std::fprintf(stderr, "\r\033[K");
+      return;  // the trainer logs the phase summary
+    }
+    const std::string line = absl::StrFormat(
+        "phase %d/%d %-6s  epoch %d/%d  step %d/%d  loss %.4f  acc %.2f%%  "
+        "%.0f img/s  lr %.4f  left %s",
+        p.phase + 1, p.phases, p.phase_name, p.epoch + 1, p.epochs, p.step,
+        p.phase_steps, p.loss, 100 * p.accuracy, p.images_per_second, p.lr,
+        Duration(p.seconds_left));
+    const auto now = std::chrono::steady_clock::now();
+    if (tty_) {
+      std::fprintf(stderr, "\r\033[K%s", line.c_str());
+      std::fflush(stderr);
+    } else if (now - last_ >= std::chrono::seconds(10)) {
+      Log()->info("{}", line);
+      last_ = now;
+    }
+  }
+
+ private:
+  bool tty_;
+  std::chrono::steady_clock::time_point last_{};
+};
+
+absl::Status RunSupernetTrain(const TrainFlags& flags) {
+  MCUNAS_ASSIGN_OR_RETURN(Data data, LoadData(flags.data));
+  MCUNAS_ASSIGN_OR_RETURN(searchspace::SearchSpace space,
+                          LoadSpace(flags.supernet, flags.net, data));
+  const SupernetSchedule schedule = SupernetScheduleNamed(flags.schedule);
+  std::vector<double> epochs = flags.supernet.phase_epochs.empty()
+                                   ? schedule.phase_epochs
+                                   : flags.supernet.phase_epochs;
+  if (epochs.size() != 4) {
+    return absl::InvalidArgumentError(
+        "--phase-epochs: expected 4 values (full, kernel, depth, expand)");
+  }
+  ShrinkOptions options;
+  options.phases = ProgressiveShrinkingPhases(
+      flags.lr > 0 ? flags.lr : schedule.lr, epochs[0], epochs[1], epochs[2],
+      epochs[3],
+      flags.supernet.subnets_per_step > 0 ? flags.supernet.subnets_per_step
+                                          : schedule.subnets_per_step,
+      flags.supernet.with_largest >= 0 ? flags.supernet.with_largest != 0
+                                       : schedule.with_largest,
+      flags.supernet.with_smallest >= 0 ? flags.supernet.with_smallest != 0
+                                        : schedule.with_smallest);
+  if (flags.warmup_epochs >= 0) {
+    options.phases[0].warmup_epochs = flags.warmup_epochs;
+  }
+  options.batch_size = flags.batch;
+  options.sgd.weight_decay = flags.weight_decay;
+  options.distill_weight = flags.supernet.distill;
+  options.seed = flags.seed;
+  options.checkpoint_path = flags.out;
+  options.checkpoint_seconds = flags.checkpoint_seconds;
+  options.checkpoint_steps = flags.checkpoint_steps;
+  options.max_steps = flags.max_steps;
+  options.recalibration_images = flags.supernet.recalibrate;
+  options.validation_images = flags.supernet.validation_images >= 0
+                                  ? flags.supernet.validation_images
+                                  : schedule.validation_images;
+
+  MCUNAS_ASSIGN_OR_RETURN(std::unique_ptr<ElasticSupernet> net,
+                          ElasticSupernet::Create(space, flags.seed));
+  const MbnetConfig largest = net->config();
+  MCUNAS_ASSIGN_OR_RETURN(MbnetConfig smallest,
+                          SubnetConfig(space, net->Smallest()));
+  int64_t transforms = 0;
+  for (Parameter* p : net->Parameters()) {
+    if (!p->decay && p->name.find(".dw.k") != std::string::npos) {
+      transforms += static_cast<int64_t>(p->value.size());
+    }
+  }
+  Log()->info(
+      "supernet over space '{}' at R {} W {}: largest {} ({:.2f} M MACs), "
+      "smallest {} ({:.2f} M MACs), {} kernel-transform values",
+      space.def().name, flags.net.resolution, flags.net.width,
+      searchspace::CanonicalString(net->Largest()), MbnetMacs(largest) / 1e6,
+      searchspace::CanonicalString(net->Smallest()), MbnetMacs(smallest) / 1e6,
+      transforms);
+  Log()->info("schedule: {}; batch {}, wd {}, {} threads, kernels {}, out {}",
+              PhasesString(options.phases), options.batch_size,
+              options.sgd.weight_decay, flags.threads, KernelSetName(),
+              flags.out);
+
+  std::vector<int64_t> train_indices = data.split.train;
+  if (flags.train_limit > 0 &&
+      flags.train_limit < static_cast<int64_t>(train_indices.size())) {
+    train_indices.resize(flags.train_limit);
+  }
+  PipelineOptions train_pipeline = Pipeline(data, flags.net.resolution);
+  train_pipeline.augment.pad = flags.pad;
+  train_pipeline.augment.horizontal_flip = flags.flip;
+  BatchLoader train(&data.train, std::move(train_indices), train_pipeline,
+                    flags.seed);
+  BatchLoader validation(&data.train, data.split.validation,
+                         Pipeline(data, flags.net.resolution), flags.seed);
+  ThreadPool pool(flags.threads);
+  SupernetProgressDisplay display;
+  options.on_progress = [&](const ShrinkProgress& p) { display.Report(p); };
+  MCUNAS_ASSIGN_OR_RETURN(
+      ShrinkResult result,
+      TrainSupernet(net.get(), pool, train,
+                    validation.size() > 0 ? &validation : nullptr, options));
+  if (!result.finished) {
+    Log()->info("stopped at step {} (--max-steps); run again to continue",
+                result.global_step);
+    return absl::OkStatus();
+  }
+  std::vector<std::string> accuracies;
+  for (const SubnetAccuracy& a : result.validation) {
+    accuracies.push_back(
+        absl::StrFormat("%.2f%% %s", 100 * a.accuracy, a.arch));
+  }
+  Log()->info("finished: {} steps, {} of training; validation {}",
+              result.global_step, Duration(result.train_seconds),
+              absl::StrJoin(accuracies, ", "));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int SupernetTrainCommand(const TrainFlags& flags) {
+  return Exit(RunSupernetTrain(flags));
+}
+
+}  // namespace mcunas::supernet::tool
