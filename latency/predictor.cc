@@ -39,8 +39,11 @@ absl::StatusOr<LatencyPredictor> LatencyPredictor::Load(
   LatencyPredictor predictor(space, entries, Overhead{});
   MCUNAS_ASSIGN_OR_RETURN(const std::vector<ModelMeasurement> fits,
                           store.Models(key, kPurposeFit));
+  MCUNAS_ASSIGN_OR_RETURN(const std::string unit, store.BoardUnit(key.board));
+  const bool counted =
+      unit != devices::LatencyUnitName(devices::LatencyUnit::kNanoseconds);
   MCUNAS_ASSIGN_OR_RETURN(const Overhead overhead,
-                          predictor.FitOverhead(fits));
+                          predictor.FitOverhead(fits, counted));
   return LatencyPredictor(space, entries, overhead);
 }
 
@@ -95,7 +98,7 @@ searchspace::LatencyFunction LatencyPredictor::Function() const {
 }
 
 absl::StatusOr<Overhead> LatencyPredictor::FitOverhead(
-    const std::vector<ModelMeasurement>& models) const {
+    const std::vector<ModelMeasurement>& models, bool per_op_term) const {
   // Residual r = measured - op sum against x = op count.
   std::vector<double> xs, rs;
   for (const ModelMeasurement& m : models) {
@@ -116,12 +119,11 @@ absl::StatusOr<Overhead> LatencyPredictor::FitOverhead(
   o.fit_models = static_cast<int32_t>(xs.size());
   if (xs.empty()) return o;
   // Theil-Sen: the slope is the median of the pairwise slopes and the
-  // intercept the median residual, so a few disturbed wall-clock
-  // measurements (another process took the core) cannot drag the line the
-  // way they drag least squares. Exact on exact data, as emulated counts
-  // are.
+  // intercept the median residual, so an odd disturbed measurement cannot
+  // drag the line the way it drags least squares. Exact on exact data, as
+  // emulated counts are.
   std::vector<double> slopes;
-  for (size_t i = 0; i < xs.size(); ++i) {
+  for (size_t i = 0; per_op_term && i < xs.size(); ++i) {
     for (size_t j = i + 1; j < xs.size(); ++j) {
       if (xs[j] != xs[i]) slopes.push_back((rs[j] - rs[i]) / (xs[j] - xs[i]));
     }

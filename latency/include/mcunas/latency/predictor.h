@@ -5,11 +5,16 @@
 //
 //   predicted = sum of op entries + per_op * ops + fixed
 //
-// (per_op, fixed) are a Theil-Sen fit (median of pairwise slopes, median
-// intercept: robust to a few disturbed wall-clock measurements) of
+// For counted units (emulated instructions, cycles), (per_op, fixed) are a
+// Theil-Sen fit (median of pairwise slopes, median intercept) of
 // measured - sum against the op count over the table's fit models; with
-// fewer than two of them, or all with the same op count, per_op is 0 and
-// fixed their median residual.
+// fewer than two of them, or all with the same op count, per_op is 0. For
+// wall-clock time per_op is 0 and fixed the median residual: the op counts
+// of a space span a narrow range (48-76 in fashion_mnist), so a slope
+// fitted through noisy times is mostly noise, multiplied by the op count
+// (a table built under load once fitted -32 us per op and +2.3 ms per
+// inference), while the real per-op dispatch cost on a host is tens of
+// nanoseconds.
 //
 //   MCUNAS_ASSIGN_OR_RETURN(LatencyPredictor p,
 //                           LatencyPredictor::Load(*store, key, space));
@@ -65,9 +70,10 @@ class LatencyPredictor {
   searchspace::LatencyFunction Function() const;
 
   // Fits the overhead on `models` (whole-model measurements of this space's
-  // architectures); the table's entries must cover them.
+  // architectures); the table's entries must cover them. `per_op_term`:
+  // fit per_op too (counted units) or only fixed (wall clock).
   absl::StatusOr<Overhead> FitOverhead(
-      const std::vector<ModelMeasurement>& models) const;
+      const std::vector<ModelMeasurement>& models, bool per_op_term) const;
 
   const Overhead& overhead() const { return table_->overhead; }
   size_t entries() const { return table_->latency.size(); }
