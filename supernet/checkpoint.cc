@@ -11,6 +11,7 @@
 #include <iterator>
 
 #include "absl/strings/str_cat.h"
+#include "checkpoint_internal.h"
 #include "mcunas/common/status_macros.h"
 
 namespace mcunas::supernet {
@@ -169,17 +170,7 @@ Checkpoint MakeCheckpoint(Mbnet& net, const Sgd* sgd, const TrainState& state) {
   Checkpoint c;
   c.config = net.config();
   c.state = state;
-  const std::vector<Parameter*> params = net.Parameters();
-  for (size_t i = 0; i < params.size(); ++i) {
-    c.parameters.push_back({params[i]->name, params[i]->value});
-    if (sgd != nullptr && i < sgd->velocity().size()) {
-      c.velocity.push_back({params[i]->name, sgd->velocity()[i]});
-    }
-  }
-  for (RunningStats* s : net.BatchNormStats()) {
-    c.bn_mean.push_back({s->name, s->mean});
-    c.bn_var.push_back({s->name, s->var});
-  }
+  internal::SaveState(net.Parameters(), net.BatchNormStats(), sgd, &c);
   return c;
 }
 
@@ -307,36 +298,61 @@ std::string Checkpoint::Metadata(const std::string& key) const {
 }
 
 absl::Status RestoreCheckpoint(const Checkpoint& ckpt, Mbnet* net, Sgd* sgd) {
-  const std::vector<Parameter*> params = net->Parameters();
-  auto check = [](const std::vector<NamedValues>& saved, size_t i,
-                  const std::string& name, size_t size) -> absl::Status {
-    if (i >= saved.size() || saved[i].name != name ||
-        saved[i].values.size() != size) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("checkpoint does not match the net at ", name, " (",
-                       size, " values)"));
+  return internal::RestoreState(ckpt, net->Parameters(), net->BatchNormStats(),
+                                "net", sgd);
+}
+
+namespace internal {
+
+void SaveState(const std::vector<Parameter*>& params,
+               const std::vector<RunningStats*>& stats, const Sgd* sgd,
+               Checkpoint* ckpt) {
+  for (size_t i = 0; i < params.size(); ++i) {
+    ckpt->parameters.push_back({params[i]->name, params[i]->value});
+    if (sgd != nullptr && i < sgd->velocity().size()) {
+      ckpt->velocity.push_back({params[i]->name, sgd->velocity()[i]});
     }
-    return absl::OkStatus();
-  };
+  }
+  for (const RunningStats* s : stats) {
+    ckpt->bn_mean.push_back({s->name, s->mean});
+    ckpt->bn_var.push_back({s->name, s->var});
+  }
+}
+
+absl::Status MatchSaved(const std::vector<NamedValues>& saved, size_t i,
+                        const std::string& name, size_t size,
+                        const std::string& model) {
+  if (i >= saved.size() || saved[i].name != name ||
+      saved[i].values.size() != size) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("checkpoint does not match the ", model, " at ", name,
+                     " (", size, " values)"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RestoreState(const Checkpoint& ckpt,
+                          const std::vector<Parameter*>& params,
+                          const std::vector<RunningStats*>& stats,
+                          const std::string& model, Sgd* sgd) {
   if (ckpt.parameters.size() != params.size()) {
     return absl::InvalidArgumentError(
         absl::StrCat("checkpoint has ", ckpt.parameters.size(),
-                     " parameters, the net ", params.size()));
+                     " parameters, the ", model, " ", params.size()));
   }
   for (size_t i = 0; i < params.size(); ++i) {
-    MCUNAS_RETURN_IF_ERROR(
-        check(ckpt.parameters, i, params[i]->name, params[i]->value.size()));
+    MCUNAS_RETURN_IF_ERROR(MatchSaved(ckpt.parameters, i, params[i]->name,
+                                      params[i]->value.size(), model));
     if (!ckpt.velocity.empty()) {
-      MCUNAS_RETURN_IF_ERROR(
-          check(ckpt.velocity, i, params[i]->name, params[i]->value.size()));
+      MCUNAS_RETURN_IF_ERROR(MatchSaved(ckpt.velocity, i, params[i]->name,
+                                        params[i]->value.size(), model));
     }
   }
-  const std::vector<RunningStats*> stats = net->BatchNormStats();
   for (size_t i = 0; i < stats.size(); ++i) {
-    MCUNAS_RETURN_IF_ERROR(
-        check(ckpt.bn_mean, i, stats[i]->name, stats[i]->mean.size()));
-    MCUNAS_RETURN_IF_ERROR(
-        check(ckpt.bn_var, i, stats[i]->name, stats[i]->var.size()));
+    MCUNAS_RETURN_IF_ERROR(MatchSaved(ckpt.bn_mean, i, stats[i]->name,
+                                      stats[i]->mean.size(), model));
+    MCUNAS_RETURN_IF_ERROR(MatchSaved(ckpt.bn_var, i, stats[i]->name,
+                                      stats[i]->var.size(), model));
   }
   for (size_t i = 0; i < params.size(); ++i) {
     params[i]->value = ckpt.parameters[i].values;
@@ -353,5 +369,7 @@ absl::Status RestoreCheckpoint(const Checkpoint& ckpt, Mbnet* net, Sgd* sgd) {
   }
   return absl::OkStatus();
 }
+
+}  // namespace internal
 
 }  // namespace mcunas::supernet

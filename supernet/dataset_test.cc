@@ -12,26 +12,14 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "mcunas/supernet/data_pipeline.h"
+#include "test_data.h"
 
 namespace mcunas::supernet {
 namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
-
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/supernet_dataset_test_XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string Path(const std::string& name) const { return path_ + "/" + name; }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using testing::TempDir;
 
 void WriteRaw(const std::string& path, const std::vector<uint8_t>& bytes) {
   std::ofstream out(path, std::ios::binary);

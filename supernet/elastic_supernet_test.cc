@@ -8,12 +8,15 @@
 #include "gtest/gtest.h"
 #include "mcunas/searchspace/network.h"
 #include "mcunas/supernet/ops.h"
+#include "test_data.h"
 
 namespace mcunas::supernet {
 namespace {
 
 using searchspace::ArchSpec;
 using searchspace::SearchSpace;
+using testing::ExpectGradientMatches;
+using testing::TinySpaceDef;
 
 std::vector<float> Random(size_t n, std::mt19937& rng, float scale = 1.0f) {
   std::normal_distribution<float> normal(0.0f, scale);
@@ -133,20 +136,13 @@ TEST(DistillationLossTest, GradientMatchesFiniteDifferences) {
   for (float v : zero.values()) EXPECT_NEAR(v, 0.0f, 1e-7);
 }
 
-// Three stages on 8x8 inputs: a fixed expand-1 stage, then elastic kernels
-// 3/5/7 and 3/5, expand ratios 2/3 and depths 1-2 (a residual block, a
-// stride-2 block).
+// The shared tiny space with two input channels, three classes and three
+// stages: a fixed expand-1 stage, then elastic kernels 3/5/7 and 3/5, expand
+// ratios 2/3 and depths 1-2 (a residual block, a stride-2 block).
 SearchSpace TinySpace() {
-  searchspace::SpaceDef d;
-  d.name = "tiny";
+  searchspace::SpaceDef d = TinySpaceDef();
   d.input_channels = 2;
   d.classes = 3;
-  d.resolutions = {8};
-  d.widths_milli = {1000};
-  d.channel_divisor = 1;
-  d.stem_channels = 4;
-  d.stem_kernel = 3;
-  d.stem_stride = 1;
   d.stages = {{4, 1, {1}, {3}, {1}},
               {6, 2, {1, 2}, {3, 5, 7}, {2, 3}},
               {6, 1, {1, 2}, {3, 5}, {2, 3}}};
@@ -225,18 +221,7 @@ TEST(ElasticSupernetTest, BackwardMatchesFiniteDifferences) {
     std::uniform_int_distribution<size_t> pick(0, p->value.size() - 1);
     for (int s = 0; s < (transform ? 12 : 3); ++s) {
       const size_t i = pick(rng);
-      const float saved = p->value[i];
-      const float eps = 1e-2f * std::max(1.0f, std::abs(saved));
-      p->value[i] = saved + eps;
-      const double up = loss();
-      p->value[i] = saved - eps;
-      const double down = loss();
-      p->value[i] = saved;
-      const double numeric = (up - down) / (2 * eps);
-      EXPECT_NEAR(analytic[i], numeric,
-                  2e-3 + 5e-2 * std::max(std::abs(numeric),
-                                         std::abs(double{analytic[i]})))
-          << p->name << "[" << i << "]";
+      ExpectGradientMatches(p, i, analytic[i], loss);
       ++checked;
     }
   }

@@ -6,9 +6,12 @@
 #include "gtest/gtest.h"
 #include "mcunas/engine/host/float_reference.h"
 #include "mcunas/supernet/ops.h"
+#include "test_data.h"
 
 namespace mcunas::supernet {
 namespace {
+
+using testing::ExpectGradientMatches;
 
 // Two stages (a residual block, an expand-1 block, a stride-2 block) on 8x8
 // inputs: every code path of the net, small enough for finite differences.
@@ -77,18 +80,7 @@ TEST(MbnetTest, BackwardMatchesFiniteDifferences) {
     std::uniform_int_distribution<size_t> pick(0, p->value.size() - 1);
     for (int s = 0; s < 3; ++s) {
       const size_t i = pick(rng);
-      const float saved = p->value[i];
-      const float eps = 1e-2f * std::max(1.0f, std::abs(saved));
-      p->value[i] = saved + eps;
-      const double up = loss();
-      p->value[i] = saved - eps;
-      const double down = loss();
-      p->value[i] = saved;
-      const double numeric = (up - down) / (2 * eps);
-      EXPECT_NEAR(analytic[i], numeric,
-                  2e-3 + 5e-2 * std::max(std::abs(numeric),
-                                         std::abs(double{analytic[i]})))
-          << p->name << "[" << i << "]";
+      ExpectGradientMatches(p, i, analytic[i], loss);
       ++checked;
     }
   }

@@ -1,86 +1,32 @@
 #include "mcunas/supernet/progressive_shrinking.h"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
-#include <thread>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "mcunas/supernet/checkpoint.h"
 #include "mcunas/supernet/evaluate.h"
 #include "mcunas/supernet/supernet_checkpoint.h"
-
-extern char** environ;
+#include "test_data.h"
 
 namespace mcunas::supernet {
 namespace {
 
 namespace fs = std::filesystem;
 using searchspace::SearchSpace;
+using testing::ExpectResumesForThreeSteps;
 using ::testing::HasSubstr;
-
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/supernet_shrinking_test_XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() { fs::remove_all(path_); }
-  std::string Path(const std::string& name) const { return path_ + "/" + name; }
-
- private:
-  std::string path_;
-};
-
-// Four classes of 8x8 images: a bright square in one of the four
-// quadrants, plus noise (as in trainer_test.cc).
-Dataset Quadrants(int32_t n, uint32_t seed) {
-  Dataset d;
-  d.height = d.width = 8;
-  d.channels = 1;
-  d.classes = 4;
-  uint32_t state = seed;
-  auto next = [&] {
-    state = state * 1664525u + 1013904223u;
-    return state >> 24;
-  };
-  for (int32_t i = 0; i < n; ++i) {
-    const int32_t cls = i % 4;
-    d.labels.push_back(cls);
-    for (int32_t y = 0; y < 8; ++y) {
-      for (int32_t x = 0; x < 8; ++x) {
-        const bool on = (y / 4) == cls / 2 && (x / 4) == cls % 2;
-        d.pixels.push_back(static_cast<uint8_t>(
-            std::min<uint32_t>(255, (on ? 160 : 20) + next() % 60)));
-      }
-    }
-  }
-  return d;
-}
-
-searchspace::SpaceDef TinySpaceDef() {
-  searchspace::SpaceDef d;
-  d.name = "tiny";
-  d.input_channels = 1;
-  d.classes = 4;
-  d.resolutions = {8};
-  d.widths_milli = {1000};
-  d.channel_divisor = 1;
-  d.stem_channels = 4;
-  d.stem_kernel = 3;
-  d.stem_stride = 1;
-  d.stages = {{4, 1, {1}, {3}, {1}}, {8, 2, {1, 2}, {3, 5}, {2, 3}}};
-  d.head_channels = 16;
-  return d;
-}
+using testing::KillAtCheckpointStep;
+using testing::Quadrants;
+using testing::Slurp;
+using testing::Spawn;
+using testing::TempDir;
+using testing::TinySpaceDef;
+using testing::WriteIdxDir;
 
 std::unique_ptr<ElasticSupernet> TinySupernet(uint64_t seed) {
   absl::StatusOr<SearchSpace> space = SearchSpace::Create(TinySpaceDef());
@@ -258,56 +204,12 @@ TEST(ProgressiveShrinkingTest, SubnetsLearnAndExportToInt8) {
   }
 }
 
-// Writes an MNIST-style IDX directory of Quadrants images.
-void WriteIdxDir(const std::string& dir) {
-  for (const auto& [prefix, n] :
-       std::vector<std::pair<std::string, int>>{{"train", 320}, {"t10k", 64}}) {
-    const Dataset d = Quadrants(n, prefix == "train" ? 1 : 2);
-    IdxArray images{{n, 8, 8}, d.pixels};
-    IdxArray labels{{n},
-                    std::vector<uint8_t>(d.labels.begin(), d.labels.end())};
-    ASSERT_TRUE(
-        WriteIdxFile(dir + "/" + prefix + "-images-idx3-ubyte.gz", images, true)
-            .ok());
-    ASSERT_TRUE(
-        WriteIdxFile(dir + "/" + prefix + "-labels-idx1-ubyte.gz", labels, true)
-            .ok());
-  }
-}
-
-pid_t Spawn(const std::vector<std::string>& args, const std::string& log,
-            const std::string& out = "/dev/null") {
-  std::vector<char*> argv;
-  for (const std::string& a : args) {
-    argv.push_back(const_cast<char*>(a.c_str()));
-  }
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 2, log.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  pid_t pid = -1;
-  const int rc =
-      posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  return rc == 0 ? pid : -1;
-}
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 // The real tool training a supernet, killed with SIGKILL mid-phase,
 // continues from its last checkpoint when run again with the same command;
 // then `eval --arch` extracts a subnet of it and runs it in float and int8.
 TEST(SupernetToolTest, KilledTrainingContinuesAndSubnetsEvaluate) {
   TempDir dir;
-  WriteIdxDir(dir.Path(""));
+  ASSERT_TRUE(WriteIdxDir(dir.path()).ok());
   absl::StatusOr<SearchSpace> space = SearchSpace::Create(TinySpaceDef());
   ASSERT_TRUE(space.ok());
   std::ofstream(dir.Path("tiny.json")) << SpaceDefJson(space->def());
@@ -341,17 +243,8 @@ TEST(SupernetToolTest, KilledTrainingContinuesAndSubnetsEvaluate) {
   ASSERT_GT(pid, 0);
   // 18 steps make an epoch here: wait until the expand phase (global step
   // 54 on) is a few steps in, then kill without warning.
-  int64_t seen = 0;
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  while (seen < 58 && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    absl::StatusOr<Checkpoint> c = ReadCheckpoint(ckpt);
-    if (c.ok()) seen = c->state.global_step;
-  }
-  kill(pid, SIGKILL);
   int status = 0;
-  waitpid(pid, &status, 0);
+  const int64_t seen = KillAtCheckpointStep(pid, ckpt, 58, &status);
   ASSERT_TRUE(WIFSIGNALED(status)) << Slurp(dir.Path("run1.log"));
   ASSERT_GE(seen, 58) << Slurp(dir.Path("run1.log"));
   absl::StatusOr<Checkpoint> killed = ReadCheckpoint(ckpt);
@@ -362,19 +255,8 @@ TEST(SupernetToolTest, KilledTrainingContinuesAndSubnetsEvaluate) {
   EXPECT_GT(pos->state.step, 0);
   const int64_t at_kill = pos->state.global_step;
 
-  std::vector<std::string> again = args;
-  again.push_back("--max-steps");
-  again.push_back(std::to_string(at_kill + 3));
-  const pid_t pid2 = Spawn(again, dir.Path("run2.log"));
-  ASSERT_GT(pid2, 0);
-  waitpid(pid2, &status, 0);
-  const std::string log = Slurp(dir.Path("run2.log"));
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << log;
-  EXPECT_THAT(log, HasSubstr("resuming from " + ckpt));
-  EXPECT_THAT(log, HasSubstr("(global step " + std::to_string(at_kill) + ")"));
-  absl::StatusOr<Checkpoint> after = ReadCheckpoint(ckpt);
-  ASSERT_TRUE(after.ok());
-  EXPECT_EQ(after->state.global_step, at_kill + 3);
+  ASSERT_NO_FATAL_FAILURE(
+      ExpectResumesForThreeSteps(args, ckpt, at_kill, dir.Path("run2.log")));
 
   const pid_t pid3 =
       Spawn({MCUNAS_SUPERNET_TOOL, "eval", "--data", "idx:" + dir.Path(""),

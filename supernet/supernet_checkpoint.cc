@@ -5,6 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "checkpoint_internal.h"
 #include "mcunas/common/status_macros.h"
 
 namespace mcunas::supernet {
@@ -19,13 +20,7 @@ std::string List(const std::vector<int32_t>& v) {
 
 absl::Status Match(const std::vector<NamedValues>& saved, size_t i,
                    const std::string& name, size_t size) {
-  if (i >= saved.size() || saved[i].name != name ||
-      saved[i].values.size() != size) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("checkpoint does not match the supernet at ", name, " (",
-                     size, " values)"));
-  }
-  return absl::OkStatus();
+  return internal::MatchSaved(saved, i, name, size, "supernet");
 }
 
 }  // namespace
@@ -64,17 +59,7 @@ Checkpoint MakeSupernetCheckpoint(ElasticSupernet& net, const Sgd* sgd,
   Checkpoint c;
   c.config = net.config();
   c.state = position.state;
-  const std::vector<Parameter*> params = net.Parameters();
-  for (size_t i = 0; i < params.size(); ++i) {
-    c.parameters.push_back({params[i]->name, params[i]->value});
-    if (sgd != nullptr && i < sgd->velocity().size()) {
-      c.velocity.push_back({params[i]->name, sgd->velocity()[i]});
-    }
-  }
-  for (RunningStats* s : net.BatchNormStats()) {
-    c.bn_mean.push_back({s->name, s->mean});
-    c.bn_var.push_back({s->name, s->var});
-  }
+  internal::SaveState(net.Parameters(), net.BatchNormStats(), sgd, &c);
   c.metadata = {{"kind", kKind},
                 {"space", SpaceDefJson(net.space().def())},
                 {"phase", absl::StrCat(position.phase)},
@@ -128,41 +113,8 @@ absl::StatusOr<std::unique_ptr<ElasticSupernet>> SupernetFromCheckpoint(
 
 absl::Status RestoreSupernet(const Checkpoint& ckpt, ElasticSupernet* net,
                              Sgd* sgd) {
-  const std::vector<Parameter*> params = net->Parameters();
-  if (ckpt.parameters.size() != params.size()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("checkpoint has ", ckpt.parameters.size(),
-                     " parameters, the supernet ", params.size()));
-  }
-  for (size_t i = 0; i < params.size(); ++i) {
-    MCUNAS_RETURN_IF_ERROR(
-        Match(ckpt.parameters, i, params[i]->name, params[i]->value.size()));
-    if (!ckpt.velocity.empty()) {
-      MCUNAS_RETURN_IF_ERROR(
-          Match(ckpt.velocity, i, params[i]->name, params[i]->value.size()));
-    }
-  }
-  const std::vector<RunningStats*> stats = net->BatchNormStats();
-  for (size_t i = 0; i < stats.size(); ++i) {
-    MCUNAS_RETURN_IF_ERROR(
-        Match(ckpt.bn_mean, i, stats[i]->name, stats[i]->mean.size()));
-    MCUNAS_RETURN_IF_ERROR(
-        Match(ckpt.bn_var, i, stats[i]->name, stats[i]->var.size()));
-  }
-  for (size_t i = 0; i < params.size(); ++i) {
-    params[i]->value = ckpt.parameters[i].values;
-  }
-  for (size_t i = 0; i < stats.size(); ++i) {
-    stats[i]->mean = ckpt.bn_mean[i].values;
-    stats[i]->var = ckpt.bn_var[i].values;
-  }
-  if (sgd != nullptr) {
-    sgd->velocity().clear();
-    for (const NamedValues& v : ckpt.velocity) {
-      sgd->velocity().push_back(v.values);
-    }
-  }
-  return absl::OkStatus();
+  return internal::RestoreState(ckpt, net->Parameters(), net->BatchNormStats(),
+                                "supernet", sgd);
 }
 
 absl::StatusOr<std::unique_ptr<Mbnet>> TeacherFromCheckpoint(

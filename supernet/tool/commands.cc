@@ -1,7 +1,5 @@
 #include "commands.h"
 
-#include <unistd.h>
-
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -29,36 +27,14 @@
 namespace mcunas::supernet::tool {
 namespace {
 
-// One line per step on a terminal (rewritten in place), one log line every
-// 10 s otherwise (CI logs, files).
-class ProgressDisplay {
- public:
-  ProgressDisplay() : tty_(isatty(STDERR_FILENO) != 0) {}
-
-  void Report(const TrainProgress& p) {
-    const std::string line = absl::StrFormat(
-        "epoch %d/%d  step %d/%d  loss %.4f  acc %.2f%%  %.0f img/s  lr %.4f  "
-        "left %s",
-        p.epoch + 1, p.epochs, p.step, p.steps_per_epoch, p.loss,
-        100 * p.accuracy, p.images_per_second, p.lr, Duration(p.seconds_left));
-    if (p.epoch_end) {
-      if (tty_) std::fprintf(stderr, "\r\033[K");
-      return;  // the trainer logs the epoch summary
-    }
-    const auto now = std::chrono::steady_clock::now();
-    if (tty_) {
-      std::fprintf(stderr, "\r\033[K%s", line.c_str());
-      std::fflush(stderr);
-    } else if (now - last_ >= std::chrono::seconds(10)) {
-      Log()->info("{}", line);
-      last_ = now;
-    }
-  }
-
- private:
-  bool tty_;
-  std::chrono::steady_clock::time_point last_{};
-};
+// The progress line of a static net's training step.
+std::string ProgressText(const TrainProgress& p) {
+  return absl::StrFormat(
+      "epoch %d/%d  step %d/%d  loss %.4f  acc %.2f%%  %.0f img/s  lr %.4f  "
+      "left %s",
+      p.epoch + 1, p.epochs, p.step, p.steps_per_epoch, p.loss,
+      100 * p.accuracy, p.images_per_second, p.lr, Duration(p.seconds_left));
+}
 
 struct Schedule {
   int32_t epochs;
@@ -116,8 +92,14 @@ absl::Status RunTrain(const TrainFlags& flags) {
   BatchLoader validation(&data.train, data.split.validation,
                          Pipeline(data, config.resolution), flags.seed);
   ThreadPool pool(flags.threads);
-  ProgressDisplay display;
-  options.on_progress = [&](const TrainProgress& p) { display.Report(p); };
+  ProgressLine progress;
+  options.on_progress = [&](const TrainProgress& p) {
+    if (p.epoch_end) {
+      progress.Clear();  // the trainer logs the epoch summary
+    } else {
+      progress.Show(ProgressText(p));
+    }
+  };
   MCUNAS_ASSIGN_OR_RETURN(
       TrainResult result,
       Train(net.get(), pool, train,

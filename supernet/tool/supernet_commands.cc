@@ -1,11 +1,7 @@
 // train --supernet: progressive shrinking of an elastic supernet
 // (progressive_shrinking.h) with a progress display.
-#include <unistd.h>
-
 #include <algorithm>
-#include <chrono>
 #include <cmath>
-#include <cstdio>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -65,37 +61,15 @@ absl::StatusOr<searchspace::SearchSpace> LoadSpace(const SupernetFlags& flags,
                         static_cast<int32_t>(std::lround(net.width * 1000)));
 }
 
-// One line rewritten in place on a terminal, a log line every 10 s
-// otherwise.
-class SupernetProgressDisplay {
- public:
-  SupernetProgressDisplay() : tty_(isatty(STDERR_FILENO) != 0) {}
-
-  void Report(const ShrinkProgress& p) {
-    if (p.phase_end) {
-      if (tty_) std::fprintf(stderr, "\r\033[K");
-      return;  // the trainer logs the phase summary
-    }
-    const std::string line = absl::StrFormat(
-        "phase %d/%d %-6s  epoch %d/%d  step %d/%d  loss %.4f  acc %.2f%%  "
-        "%.0f img/s  lr %.4f  left %s",
-        p.phase + 1, p.phases, p.phase_name, p.epoch + 1, p.epochs, p.step,
-        p.phase_steps, p.loss, 100 * p.accuracy, p.images_per_second, p.lr,
-        Duration(p.seconds_left));
-    const auto now = std::chrono::steady_clock::now();
-    if (tty_) {
-      std::fprintf(stderr, "\r\033[K%s", line.c_str());
-      std::fflush(stderr);
-    } else if (now - last_ >= std::chrono::seconds(10)) {
-      Log()->info("{}", line);
-      last_ = now;
-    }
-  }
-
- private:
-  bool tty_;
-  std::chrono::steady_clock::time_point last_{};
-};
+// The progress line of a supernet's training step.
+std::string ProgressText(const ShrinkProgress& p) {
+  return absl::StrFormat(
+      "phase %d/%d %-6s  epoch %d/%d  step %d/%d  loss %.4f  acc %.2f%%  "
+      "%.0f img/s  lr %.4f  left %s",
+      p.phase + 1, p.phases, p.phase_name, p.epoch + 1, p.epochs, p.step,
+      p.phase_steps, p.loss, 100 * p.accuracy, p.images_per_second, p.lr,
+      Duration(p.seconds_left));
+}
 
 absl::Status RunSupernetTrain(const TrainFlags& flags) {
   MCUNAS_ASSIGN_OR_RETURN(Data data, LoadData(flags.data));
@@ -171,8 +145,14 @@ absl::Status RunSupernetTrain(const TrainFlags& flags) {
   BatchLoader validation(&data.train, data.split.validation,
                          Pipeline(data, flags.net.resolution), flags.seed);
   ThreadPool pool(flags.threads);
-  SupernetProgressDisplay display;
-  options.on_progress = [&](const ShrinkProgress& p) { display.Report(p); };
+  ProgressLine progress;
+  options.on_progress = [&](const ShrinkProgress& p) {
+    if (p.phase_end) {
+      progress.Clear();  // the trainer logs the phase summary
+    } else {
+      progress.Show(ProgressText(p));
+    }
+  };
   MCUNAS_ASSIGN_OR_RETURN(
       ShrinkResult result,
       TrainSupernet(net.get(), pool, train,

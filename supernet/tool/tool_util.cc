@@ -1,7 +1,10 @@
 #include "tool_util.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -110,6 +113,23 @@ PipelineOptions Pipeline(const Data& data, int32_t resolution) {
   o.resolution = resolution;
   o.normalization = data.normalization;
   return o;
+}
+
+ProgressLine::ProgressLine() : tty_(isatty(STDERR_FILENO) != 0) {}
+
+void ProgressLine::Show(const std::string& line) {
+  const auto now = std::chrono::steady_clock::now();
+  if (tty_) {
+    std::fprintf(stderr, "\r\033[K%s", line.c_str());
+    std::fflush(stderr);
+  } else if (now - last_ >= std::chrono::seconds(10)) {
+    Log()->info("{}", line);
+    last_ = now;
+  }
+}
+
+void ProgressLine::Clear() {
+  if (tty_) std::fprintf(stderr, "\r\033[K");
 }
 
 int Exit(const absl::Status& status) {

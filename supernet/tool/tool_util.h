@@ -1,9 +1,10 @@
 // Private to mcunas-supernet: what every subcommand shares — the logger,
-// loading and splitting the data, the pipeline options, durations and the
-// exit code of a status. Not thread-safe.
+// loading and splitting the data, the pipeline options, durations, the
+// training progress line and the exit code of a status. Not thread-safe.
 #ifndef MCUNAS_SUPERNET_TOOL_TOOL_UTIL_H_
 #define MCUNAS_SUPERNET_TOOL_TOOL_UTIL_H_
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -36,6 +37,22 @@ std::string Duration(double seconds);
 
 // Plain (unaugmented) pipeline options at `resolution`.
 PipelineOptions Pipeline(const Data& data, int32_t resolution);
+
+// The progress line of a training run on stderr: redrawn in place on a
+// terminal; otherwise logged, at most every 10 seconds, so that a log file
+// stays short.
+class ProgressLine {
+ public:
+  ProgressLine();
+
+  void Show(const std::string& line);
+  // Clears the line on a terminal, before the trainer logs a summary.
+  void Clear();
+
+ private:
+  bool tty_;
+  std::chrono::steady_clock::time_point last_{};
+};
 
 // 0 for OK; otherwise logs the error and returns 1.
 int Exit(const absl::Status& status);
