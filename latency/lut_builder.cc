@@ -54,9 +54,9 @@ absl::StatusOr<std::vector<OpEntry>> MeasureMicroModel(
     const MicroModel& model, devices::Device& device,
     const MeasureOptions& options,
     const std::unordered_set<OpSignature, OpSignatureHash>& known) {
-  MCUNAS_ASSIGN_OR_RETURN(
-      const std::vector<uint8_t> blob,
-      engine::WriteModel(searchspace::BuildQuantGraph(model.net, options.seed)));
+  MCUNAS_ASSIGN_OR_RETURN(const std::vector<uint8_t> blob,
+                          engine::WriteModel(searchspace::BuildQuantGraph(
+                              model.net, options.seed)));
   const std::vector<int8_t> inputs =
       RandomInputs(InputBytes(model.net), options.seed);
   std::vector<std::vector<double>> per_op(model.signatures.size());
@@ -69,9 +69,9 @@ absl::StatusOr<std::vector<OpEntry>> MeasureMicroModel(
                                        ": ", ops.status().message()));
     }
     if (ops->size() != per_op.size()) {
-      return absl::InternalError(absl::StrCat(
-          "micro-model ", model.name, ": the board timed ", ops->size(),
-          " ops, the model has ", per_op.size()));
+      return absl::InternalError(
+          absl::StrCat("micro-model ", model.name, ": the board timed ",
+                       ops->size(), " ops, the model has ", per_op.size()));
     }
     for (size_t i = 0; i < per_op.size(); ++i) per_op[i].push_back((*ops)[i]);
   }

@@ -38,8 +38,8 @@ std::string TempPath(const std::string& name) {
 }
 
 devices::BoardProfile Profile(const std::string& name) {
-  auto catalog = devices::BoardCatalog::Load(
-      std::string(MCUNAS_SOURCE_DIR) + "/devices/boards/boards.txt");
+  auto catalog = devices::BoardCatalog::Load(std::string(MCUNAS_SOURCE_DIR) +
+                                             "/devices/boards/boards.txt");
   EXPECT_TRUE(catalog.ok());
   auto profile = catalog->Find(name);
   EXPECT_TRUE(profile.ok());
@@ -54,8 +54,7 @@ SearchSpace SmallSpace() {
   return *std::move(one);
 }
 
-std::map<std::string, double> EntriesByKey(LutStore& store,
-                                           const LutKey& key) {
+std::map<std::string, double> EntriesByKey(LutStore& store, const LutKey& key) {
   std::map<std::string, double> out;
   auto entries = store.OpEntries(key);
   EXPECT_TRUE(entries.ok()) << entries.status();
@@ -113,8 +112,8 @@ TEST(LutBuilderTest, HostBuildIsIncremental) {
 TEST(LutBuilderTest, QemuM4PredictsHeldOutCandidatesWithinFivePercent) {
   const devices::BoardProfile m4 = Profile("qemu-m4");
   auto build = EngineBuildId(m4, {});
-  if (!build.ok()) GTEST_SKIP() << "runner firmware not built: "
-                                << build.status();
+  if (!build.ok())
+    GTEST_SKIP() << "runner firmware not built: " << build.status();
   const SearchSpace space = SmallSpace();
   auto device = devices::OpenDevice(m4, {});
   ASSERT_TRUE(device.ok());
@@ -129,8 +128,8 @@ TEST(LutBuilderTest, QemuM4PredictsHeldOutCandidatesWithinFivePercent) {
   ASSERT_TRUE(predictor.ok()) << predictor.status();
   ValidateOptions validate;
   validate.candidates = 12;
-  auto result = Validate(space, **device, **store, key, *predictor, validate,
-                         nullptr);
+  auto result =
+      Validate(space, **device, **store, key, *predictor, validate, nullptr);
   ASSERT_TRUE(result.ok()) << result.status();
   ASSERT_EQ(result->cases.size(), 12u);
   EXPECT_GE(result->within_5, 0.9) << FormatReport(*result);
@@ -151,7 +150,8 @@ pid_t Spawn(const std::vector<std::string>& args, const std::string& out_path) {
     const int fd = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     dup2(fd, 1);
     std::vector<char*> argv;
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    for (const std::string& a : args)
+      argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
     execv(argv[0], argv.data());
     _exit(127);
@@ -168,9 +168,18 @@ std::string ReadAll(const std::string& path) {
 TEST(LutBuilderTest, KillingTheBuilderLosesNothingMeasured) {
   const std::string db = TempPath("kill");
   const std::string out = db + ".out";
-  const std::vector<std::string> args = {
-      MCUNAS_LUT_TOOL, "build", "host", "--db", db, "--quiet",
-      "--resolution", "28", "--width", "1.0", "--fit-models", "3"};
+  const std::vector<std::string> args = {MCUNAS_LUT_TOOL,
+                                         "build",
+                                         "host",
+                                         "--db",
+                                         db,
+                                         "--quiet",
+                                         "--resolution",
+                                         "28",
+                                         "--width",
+                                         "1.0",
+                                         "--fit-models",
+                                         "3"};
   const devices::BoardProfile host = Profile("host");
   auto build = EngineBuildId(host, {});
   ASSERT_TRUE(build.ok());
@@ -215,9 +224,8 @@ TEST(LutBuilderTest, KillingTheBuilderLosesNothingMeasured) {
     all.insert(m.signatures.begin(), m.signatures.end());
   }
   EXPECT_EQ(after.size(), all.size());
-  EXPECT_NE(ReadAll(out).find(absl::StrCat("measured ",
-                                           all.size() - before.size(),
-                                           " signatures")),
+  EXPECT_NE(ReadAll(out).find(absl::StrCat(
+                "measured ", all.size() - before.size(), " signatures")),
             std::string::npos)
       << ReadAll(out);
 }

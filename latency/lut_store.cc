@@ -90,10 +90,10 @@ absl::StatusOr<std::unique_ptr<LutStore>> LutStore::Open(
 absl::Status LutStore::Migrate() {
   MCUNAS_ASSIGN_OR_RETURN(int64_t version, db_->UserVersion());
   if (version > kSchemaVersion) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        path(), ": latency database schema version ", version,
-        " is newer than this mcunas understands (", kSchemaVersion,
-        "); use a newer mcunas"));
+    return absl::FailedPreconditionError(
+        absl::StrCat(path(), ": latency database schema version ", version,
+                     " is newer than this mcunas understands (", kSchemaVersion,
+                     "); use a newer mcunas"));
   }
   for (; version < kSchemaVersion; ++version) {
     const int64_t next = version + 1;
@@ -114,10 +114,10 @@ absl::Status LutStore::RegisterBoard(const devices::BoardProfile& board) {
   absl::StatusOr<std::string> known = BoardUnit(board.name);
   if (known.ok()) {
     if (*known != unit) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          path(), ": board ", board.name, " was measured in '", *known,
-          "' but its profile now says '", unit,
-          "'; use another database or board name"));
+      return absl::FailedPreconditionError(
+          absl::StrCat(path(), ": board ", board.name, " was measured in '",
+                       *known, "' but its profile now says '", unit,
+                       "'; use another database or board name"));
     }
     return absl::OkStatus();
   }
@@ -236,10 +236,10 @@ absl::StatusOr<std::vector<ModelMeasurement>> LutStore::Models(
     const LutKey& key, absl::string_view purpose) const {
   MCUNAS_ASSIGN_OR_RETURN(
       Statement query,
-      db_->Prepare(absl::StrCat(
-          "SELECT arch, purpose, op_count, n, median, spread FROM "
-          "model_measurements WHERE ",
-          kKeyCondition, " AND purpose = ?3 ORDER BY rowid")));
+      db_->Prepare(
+          absl::StrCat("SELECT arch, purpose, op_count, n, median, spread FROM "
+                       "model_measurements WHERE ",
+                       kKeyCondition, " AND purpose = ?3 ORDER BY rowid")));
   query.Bind(1, key.board).Bind(2, key.engine_build).Bind(3, purpose);
   std::vector<ModelMeasurement> models;
   while (true) {
@@ -298,9 +298,7 @@ absl::StatusOr<std::vector<std::string>> LutStore::BuildsWithEntries(
 }
 
 absl::StatusOr<std::vector<LutSummary>> LutStore::Summaries() const {
-  MCUNAS_ASSIGN_OR_RETURN(
-      Statement query,
-      db_->Prepare(R"sql(
+  MCUNAS_ASSIGN_OR_RETURN(Statement query, db_->Prepare(R"sql(
 SELECT b.name, e.build_id, b.latency_unit,
   (SELECT COUNT(*) FROM op_samples x
      WHERE x.board_id = b.id AND x.build_id = e.id),

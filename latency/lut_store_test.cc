@@ -113,11 +113,11 @@ TEST(LutStoreTest, ABoardKeepsItsLatencyUnit) {
   auto store = LutStore::Open(TempDb("unit"));
   ASSERT_TRUE(store.ok());
   ASSERT_TRUE((*store)
-                  ->RegisterBoard(Board(
-                      "b", devices::LatencyUnit::kEmulatedInstructions))
+                  ->RegisterBoard(
+                      Board("b", devices::LatencyUnit::kEmulatedInstructions))
                   .ok());
-  absl::Status again = (*store)->RegisterBoard(
-      Board("b", devices::LatencyUnit::kCycles));
+  absl::Status again =
+      (*store)->RegisterBoard(Board("b", devices::LatencyUnit::kCycles));
   EXPECT_EQ(again.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(again.message().find("emulated instructions"), std::string::npos)
       << again.message();
@@ -129,7 +129,8 @@ TEST(LutStoreTest, MigratesAVersionOneFileKeepingItsRows) {
     // A file as the first schema version left it.
     auto db = SqliteDb::Open(path);
     ASSERT_TRUE(db.ok());
-    ASSERT_TRUE((*db)->Exec(R"sql(
+    ASSERT_TRUE((*db)
+                    ->Exec(R"sql(
 CREATE TABLE boards (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,
   core TEXT NOT NULL, latency_unit TEXT NOT NULL);
 CREATE TABLE engine_builds (id INTEGER PRIMARY KEY,

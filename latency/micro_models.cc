@@ -49,9 +49,8 @@ ArchSpec Variant(const SpaceDef& def, int32_t resolution, int32_t width_milli,
 // for the order): a block is its expand conv (unless the ratio is 1), the
 // depthwise conv, the project conv and an add when one follows.
 std::vector<Piece> Pieces(const Network& net, const ArchSpec& arch) {
-  const std::string prefix =
-      absl::StrCat("r", arch.resolution, "-w",
-                   searchspace::FormatWidth(arch.width_milli));
+  const std::string prefix = absl::StrCat(
+      "r", arch.resolution, "-w", searchspace::FormatWidth(arch.width_milli));
   std::vector<Piece> pieces;
   pieces.push_back({0, 1, absl::StrCat(prefix, " stem")});
   size_t op = 1;
@@ -62,10 +61,9 @@ std::vector<Piece> Pieces(const Network& net, const ArchSpec& arch) {
       if (end < net.ops.size() && net.ops[end].type == engine::OpType::kAdd) {
         ++end;
       }
-      pieces.push_back(
-          {op, end,
-           absl::StrCat(prefix, " stage ", s, " block ", b, " (k",
-                        block.kernel, " e", block.expand, ")")});
+      pieces.push_back({op, end,
+                        absl::StrCat(prefix, " stage ", s, " block ", b, " (k",
+                                     block.kernel, " e", block.expand, ")")});
       op = end;
     }
   }

@@ -63,8 +63,7 @@ TEST(MicroModelsTest, EachMicroModelAddsSomethingAndIsAWellFormedNetwork) {
     }
     EXPECT_EQ(m.net.output, static_cast<int32_t>(m.net.ops.size()));
     // And it writes as a model.
-    EXPECT_TRUE(
-        engine::WriteModel(searchspace::BuildQuantGraph(m.net, 1)).ok())
+    EXPECT_TRUE(engine::WriteModel(searchspace::BuildQuantGraph(m.net, 1)).ok())
         << m.name;
   }
 }

@@ -17,8 +17,8 @@ struct OpName {
   absl::string_view name;
 };
 constexpr OpName kOpNames[] = {
-    {OpType::kConv2D, "conv"},      {OpType::kDepthwiseConv2D, "dwconv"},
-    {OpType::kAdd, "add"},          {OpType::kAveragePool2D, "avgpool"},
+    {OpType::kConv2D, "conv"},       {OpType::kDepthwiseConv2D, "dwconv"},
+    {OpType::kAdd, "add"},           {OpType::kAveragePool2D, "avgpool"},
     {OpType::kFullyConnected, "fc"},
 };
 

@@ -57,13 +57,13 @@ TEST(OpSignatureTest, FieldsThatDifferMakeDifferentSignatures) {
 TEST(OpSignatureTest, MalformedKeysAreRefusedNamingTheProblem) {
   const char* const bad[] = {
       "",
-      "conv k1 s1 relu6 1x1x8>1x1x8",            // no quant
-      "warp k1 s1 relu6 1x1x8>1x1x8 int8",       // unknown op
-      "conv 1 s1 relu6 1x1x8>1x1x8 int8",        // no k
-      "conv k1 s1 tanh 1x1x8>1x1x8 int8",        // unknown activation
-      "conv k1 s1 relu6 1x1x8 int8",             // one shape
-      "conv k1 s1 relu6 1x0x8>1x1x8 int8",       // zero size
-      "conv k1 s-1 relu6 1x1x8>1x1x8 int8",      // negative stride
+      "conv k1 s1 relu6 1x1x8>1x1x8",        // no quant
+      "warp k1 s1 relu6 1x1x8>1x1x8 int8",   // unknown op
+      "conv 1 s1 relu6 1x1x8>1x1x8 int8",    // no k
+      "conv k1 s1 tanh 1x1x8>1x1x8 int8",    // unknown activation
+      "conv k1 s1 relu6 1x1x8 int8",         // one shape
+      "conv k1 s1 relu6 1x0x8>1x1x8 int8",   // zero size
+      "conv k1 s-1 relu6 1x1x8>1x1x8 int8",  // negative stride
   };
   for (const char* key : bad) {
     absl::StatusOr<OpSignature> s = ParseSignatureKey(key);

@@ -26,15 +26,14 @@ absl::StatusOr<LatencyPredictor> LatencyPredictor::Load(
     MCUNAS_ASSIGN_OR_RETURN(const std::vector<std::string> builds,
                             store.BuildsWithEntries(key.board));
     std::string others =
-        builds.empty()
-            ? std::string("it has none for this board at all")
-            : absl::StrCat("it has tables for other engine builds (",
-                           absl::StrJoin(builds, ", "),
-                           "), which are never used for this one");
-    return absl::FailedPreconditionError(absl::StrCat(
-        store.path(), ": no latency table for board ", key.board,
-        " and engine build ", key.engine_build, "; ", others,
-        ". Run `mcunas-lut build ", key.board, "`"));
+        builds.empty() ? std::string("it has none for this board at all")
+                       : absl::StrCat("it has tables for other engine builds (",
+                                      absl::StrJoin(builds, ", "),
+                                      "), which are never used for this one");
+    return absl::FailedPreconditionError(
+        absl::StrCat(store.path(), ": no latency table for board ", key.board,
+                     " and engine build ", key.engine_build, "; ", others,
+                     ". Run `mcunas-lut build ", key.board, "`"));
   }
   LatencyPredictor predictor(space, entries, Overhead{});
   MCUNAS_ASSIGN_OR_RETURN(const std::vector<ModelMeasurement> fits,
@@ -92,9 +91,7 @@ absl::StatusOr<double> LatencyPredictor::Predict(
 searchspace::LatencyFunction LatencyPredictor::Function() const {
   LatencyPredictor self = *this;  // shares the table
   return [self](const searchspace::ArchSpec& arch,
-                const searchspace::ArchMetrics&) {
-    return self.Predict(arch);
-  };
+                const searchspace::ArchMetrics&) { return self.Predict(arch); };
 }
 
 absl::StatusOr<Overhead> LatencyPredictor::FitOverhead(
@@ -108,9 +105,9 @@ absl::StatusOr<Overhead> LatencyPredictor::FitOverhead(
                             searchspace::BuildNetwork(*space_, arch));
     absl::StatusOr<double> sum = OpSum(net);
     if (!sum.ok()) {
-      return absl::Status(sum.status().code(),
-                          absl::StrCat("fit model ", m.arch, ": ",
-                                       sum.status().message()));
+      return absl::Status(
+          sum.status().code(),
+          absl::StrCat("fit model ", m.arch, ": ", sum.status().message()));
     }
     xs.push_back(static_cast<double>(net.ops.size()));
     rs.push_back(m.median - *sum);

@@ -1,7 +1,8 @@
 #include "mcunas/latency/predictor.h"
 
-#include <cstdio>
 #include <unistd.h>
+
+#include <cstdio>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -76,8 +77,8 @@ TEST(PredictorTest, SumsEntriesAndFitsTheOverheadExactly) {
     ASSERT_TRUE(net.ok());
     auto predicted = fitted.Predict(arch);
     ASSERT_TRUE(predicted.ok());
-    EXPECT_NEAR(*predicted,
-                SyntheticSum(*net) + 37.0 * net->ops.size() + 5000, 1e-3);
+    EXPECT_NEAR(*predicted, SyntheticSum(*net) + 37.0 * net->ops.size() + 5000,
+                1e-3);
   }
   // As an evaluator's latency function too.
   const searchspace::LatencyFunction f = fitted.Function();
@@ -128,8 +129,8 @@ TEST(PredictorTest, ATableOfAnotherBuildIsNeverUsed) {
   EXPECT_NE(p.status().message().find("fw-old"), std::string::npos)
       << p.status();
   EXPECT_NE(p.status().message().find("fw-new"), std::string::npos);
-  auto other_board = LatencyPredictor::Load(**store, {"qemu-m7", "fw-old"},
-                                            *space);
+  auto other_board =
+      LatencyPredictor::Load(**store, {"qemu-m7", "fw-old"}, *space);
   EXPECT_FALSE(other_board.ok());
   auto ok = LatencyPredictor::Load(**store, {"qemu-m4", "fw-old"}, *space);
   ASSERT_TRUE(ok.ok()) << ok.status();

@@ -85,8 +85,8 @@ absl::StatusOr<std::unique_ptr<SqliteDb>> SqliteDb::Open(
   const int rc = sqlite3_open_v2(
       path.c_str(), &raw, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
   if (rc != SQLITE_OK) {
-    std::string message = raw != nullptr ? sqlite3_errmsg(raw)
-                                         : sqlite3_errstr(rc);
+    std::string message =
+        raw != nullptr ? sqlite3_errmsg(raw) : sqlite3_errstr(rc);
     sqlite3_close(raw);
     return absl::UnavailableError(
         absl::StrCat("cannot open latency database ", path, ": ", message));
@@ -98,9 +98,9 @@ absl::StatusOr<std::unique_ptr<SqliteDb>> SqliteDb::Open(
   absl::Status status =
       db->Exec("PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON;");
   if (!status.ok()) {
-    return absl::Status(status.code(),
-                        absl::StrCat(status.message(),
-                                     " (is it an SQLite database?)"));
+    return absl::Status(
+        status.code(),
+        absl::StrCat(status.message(), " (is it an SQLite database?)"));
   }
   return db;
 }
@@ -109,8 +109,7 @@ SqliteDb::~SqliteDb() { sqlite3_close(db_); }
 
 absl::Status SqliteDb::Exec(absl::string_view sql) {
   const std::string text(sql);
-  if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, nullptr) !=
-      SQLITE_OK) {
+  if (sqlite3_exec(db_, text.c_str(), nullptr, nullptr, nullptr) != SQLITE_OK) {
     return Error(text);
   }
   return absl::OkStatus();

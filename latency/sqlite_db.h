@@ -61,7 +61,8 @@ class SqliteDb {
  public:
   // Opens (creating when missing) `path` with WAL journaling, foreign keys
   // on and a busy timeout, so a second process waits instead of failing.
-  static absl::StatusOr<std::unique_ptr<SqliteDb>> Open(const std::string& path);
+  static absl::StatusOr<std::unique_ptr<SqliteDb>> Open(
+      const std::string& path);
   ~SqliteDb();
 
   // Runs one or more statements that return no rows.

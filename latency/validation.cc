@@ -17,23 +17,33 @@ std::string XmlText(absl::string_view text) {
   std::string out;
   for (char ch : text) {
     switch (ch) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += ch;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += ch;
     }
   }
   return out;
 }
 
-
 }  // namespace
 
-absl::StatusOr<ValidationReport> Validate(
-    const searchspace::SearchSpace& space, devices::Device& device,
-    LutStore& store, const LutKey& key, const LatencyPredictor& predictor,
-    const ValidateOptions& options, const ProgressFunction& progress) {
+absl::StatusOr<ValidationReport> Validate(const searchspace::SearchSpace& space,
+                                          devices::Device& device,
+                                          LutStore& store, const LutKey& key,
+                                          const LatencyPredictor& predictor,
+                                          const ValidateOptions& options,
+                                          const ProgressFunction& progress) {
   const absl::Time start = absl::Now();
   MCUNAS_RETURN_IF_ERROR(store.RegisterBoard(device.profile()));
   MCUNAS_ASSIGN_OR_RETURN(const std::vector<ModelMeasurement> fits,
@@ -41,11 +51,11 @@ absl::StatusOr<ValidationReport> Validate(
   std::vector<std::string> fit_archs;
   for (const ModelMeasurement& m : fits) fit_archs.push_back(m.arch);
   const devices::BoardProfile& board = device.profile();
-  const std::vector<searchspace::ArchSpec> archs = SampleArchs(
-      space, options.candidates, options.seed, fit_archs,
-      [&](const searchspace::ArchSpec& arch) {
-        return FitsBoard(space, arch, board);
-      });
+  const std::vector<searchspace::ArchSpec> archs =
+      SampleArchs(space, options.candidates, options.seed, fit_archs,
+                  [&](const searchspace::ArchSpec& arch) {
+                    return FitsBoard(space, arch, board);
+                  });
 
   std::unordered_map<std::string, ModelMeasurement> stored;
   if (options.reuse_stored) {
@@ -55,7 +65,8 @@ absl::StatusOr<ValidationReport> Validate(
   }
 
   ValidationReport report;
-  report.unit = std::string(devices::LatencyUnitName(device.profile().latency_unit));
+  report.unit =
+      std::string(devices::LatencyUnitName(device.profile().latency_unit));
   BuildProgress p;
   p.phase = "validate";
   p.total = static_cast<int64_t>(archs.size());
@@ -66,8 +77,8 @@ absl::StatusOr<ValidationReport> Validate(
     if (it != stored.end()) {
       m = it->second;
     } else {
-      MCUNAS_ASSIGN_OR_RETURN(m,
-                              MeasureArch(space, arch, device, options.measure));
+      MCUNAS_ASSIGN_OR_RETURN(
+          m, MeasureArch(space, arch, device, options.measure));
       m.purpose = std::string(kPurposeValidate);
       MCUNAS_RETURN_IF_ERROR(store.PutModel(key, m));
       ++p.measured;
@@ -121,9 +132,9 @@ std::string FormatReport(const ValidationReport& report, int32_t worst) {
                   absl::StrFormat("  %14s %14s %8s  %s\n", "predicted",
                                   "measured", "error", "architecture"));
   for (const ValidationCase& c : sorted) {
-    absl::StrAppend(&out, absl::StrFormat("  %14.0f %14.0f %+7.2f%%  %s\n",
-                                          c.predicted, c.measured,
-                                          100 * c.RelativeError(), c.arch));
+    absl::StrAppend(
+        &out, absl::StrFormat("  %14.0f %14.0f %+7.2f%%  %s\n", c.predicted,
+                              c.measured, 100 * c.RelativeError(), c.arch));
   }
   return out;
 }

@@ -57,8 +57,8 @@ TEST(SubprocessTest, ChildDiesWithItsKilledOwner) {
 }
 
 TEST(SubprocessTest, AMissingProgramIsAnError) {
-  auto child = Subprocess::Spawn({"/nonexistent/mcunas-no-such-program"},
-                                 "/dev/null");
+  auto child =
+      Subprocess::Spawn({"/nonexistent/mcunas-no-such-program"}, "/dev/null");
   ASSERT_FALSE(child.ok());
   EXPECT_NE(child.status().message().find("cannot start"), std::string::npos)
       << child.status();

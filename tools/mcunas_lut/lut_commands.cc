@@ -45,10 +45,10 @@ absl::StatusOr<searchspace::SearchSpace> LoadNamedSpace(
   if (!def.ok()) {
     return absl::Status(
         def.status().code(),
-        absl::StrCat("space '", name, "' is neither a built-in space (",
-                     absl::StrJoin(searchspace::SearchSpace::BuiltinNames(),
-                                   ", "),
-                     ") nor a readable space file: ", def.status().message()));
+        absl::StrCat(
+            "space '", name, "' is neither a built-in space (",
+            absl::StrJoin(searchspace::SearchSpace::BuiltinNames(), ", "),
+            ") nor a readable space file: ", def.status().message()));
   }
   return searchspace::SearchSpace::Create(*std::move(def));
 }
@@ -72,9 +72,8 @@ std::vector<std::string> FirmwareDirs(const LutFlags& flags) {
 }
 
 absl::StatusOr<devices::BoardCatalog> LoadCatalog(const LutFlags& flags) {
-  return devices::BoardCatalog::Load(flags.catalog.empty()
-                                         ? devices::DefaultCatalogPath()
-                                         : flags.catalog);
+  return devices::BoardCatalog::Load(
+      flags.catalog.empty() ? devices::DefaultCatalogPath() : flags.catalog);
 }
 
 // Everything a board command needs, opened in order.
@@ -223,9 +222,9 @@ int ShowCommand(const LutFlags& flags) {
   // Which builds are this checkout's, to mark them; a board whose firmware
   // is not built simply has no current table.
   absl::StatusOr<devices::BoardCatalog> catalog = LoadCatalog(flags);
-  std::cout << absl::StrFormat("%-12s %-44s %-24s %8s %5s %8s  %s\n",
-                               "board", "engine build", "unit", "ops", "fit",
-                               "validate", "last measured (UTC)");
+  std::cout << absl::StrFormat("%-12s %-44s %-24s %8s %5s %8s  %s\n", "board",
+                               "engine build", "unit", "ops", "fit", "validate",
+                               "last measured (UTC)");
   for (const latency::LutSummary& t : *summaries) {
     bool current = false;
     if (catalog.ok()) {
@@ -236,10 +235,10 @@ int ShowCommand(const LutFlags& flags) {
         current = build.ok() && *build == t.engine_build;
       }
     }
-    std::cout << absl::StrFormat(
-        "%-12s %-44s %-24s %8d %5d %8d  %s%s\n", t.board, t.engine_build,
-        t.latency_unit, t.op_entries, t.fit_models, t.validate_models,
-        t.last_measured, current ? "  (current)" : "");
+    std::cout << absl::StrFormat("%-12s %-44s %-24s %8d %5d %8d  %s%s\n",
+                                 t.board, t.engine_build, t.latency_unit,
+                                 t.op_entries, t.fit_models, t.validate_models,
+                                 t.last_measured, current ? "  (current)" : "");
   }
   return 0;
 }
@@ -266,13 +265,12 @@ int ValidateCommand(const std::string& board, int candidates,
         [&printer](const latency::BuildProgress& p) { printer(p); });
   }
   if (!report.ok()) return Fail(report.status());
-  std::cout << board << ", engine build " << s->key.engine_build
-            << ", space " << space->def().name << ": "
-            << latency::FormatReport(*report);
+  std::cout << board << ", engine build " << s->key.engine_build << ", space "
+            << space->def().name << ": " << latency::FormatReport(*report);
   if (!svg_path.empty()) {
-    const std::string title = absl::StrCat(
-        board, ": latency table vs whole-model measurements (",
-        space->def().name, ")");
+    const std::string title =
+        absl::StrCat(board, ": latency table vs whole-model measurements (",
+                     space->def().name, ")");
     absl::Status written =
         WriteText(svg_path, latency::ScatterSvg(*report, title));
     if (!written.ok()) return Fail(written);
@@ -305,11 +303,12 @@ int ExportCommand(const std::string& board, const std::string& out_path,
   for (const latency::OpEntry& e : *entries) {
     const latency::OpSignature& g = e.signature;
     absl::StrAppend(
-        &csv, absl::StrFormat("\"%s\",%s,%d,%d,%s,%d,%d,%d,%d,%d,%d,%s,%d,"
-                              "%.3f,%.3f\n",
-                              g.Key(), g.OpName(), g.kernel, g.stride, g.ActivationName(),
-                              g.in_h, g.in_w, g.in_c, g.out_h, g.out_w,
-                              g.out_c, g.quant, e.n, e.median, e.spread));
+        &csv,
+        absl::StrFormat("\"%s\",%s,%d,%d,%s,%d,%d,%d,%d,%d,%d,%s,%d,"
+                        "%.3f,%.3f\n",
+                        g.Key(), g.OpName(), g.kernel, g.stride,
+                        g.ActivationName(), g.in_h, g.in_w, g.in_c, g.out_h,
+                        g.out_w, g.out_c, g.quant, e.n, e.median, e.spread));
   }
   absl::Status written = WriteText(out_path, csv);
   if (!written.ok()) return Fail(written);

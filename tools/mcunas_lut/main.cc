@@ -52,8 +52,9 @@ int main(int argc, char** argv) {
       "build", "measure the space's op signatures the database lacks");
   build->add_option("BOARD", board, "board name (mcunas-board list)")
       ->required();
-  build->add_option("--fit-models", fit_models,
-                    "whole candidates measured for the overhead fit")
+  build
+      ->add_option("--fit-models", fit_models,
+                   "whole candidates measured for the overhead fit")
       ->check(CLI::Range(0, 10000));
 
   CLI::App* show = app.add_subcommand("show", "the tables in the database");

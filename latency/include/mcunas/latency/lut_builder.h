@@ -32,7 +32,7 @@ struct MeasureOptions {
   int32_t runs = 1;     // per ProfileOps or Run call
   int32_t repeats = 1;  // op tables: ProfileOps calls; median of them
   absl::Duration timeout = absl::Seconds(30);
-  uint32_t seed = 1;    // weights and inputs of the measured models
+  uint32_t seed = 1;  // weights and inputs of the measured models
 };
 
 // Defaults for a board's latency unit: 0 + 1 x 1 for counts, 3 + 7 x 5 for

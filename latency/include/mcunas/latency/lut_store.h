@@ -51,9 +51,9 @@ struct LutKey {
 // One op signature's measured latency, in the board's unit.
 struct OpEntry {
   OpSignature signature;
-  int32_t n = 0;        // samples behind the median
+  int32_t n = 0;  // samples behind the median
   double median = 0;
-  double spread = 0;    // interquartile range of the samples
+  double spread = 0;  // interquartile range of the samples
 };
 
 // What a whole-model measurement is for.

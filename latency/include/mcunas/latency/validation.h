@@ -33,9 +33,9 @@ struct ValidationCase {
 struct ValidationReport {
   std::string unit;
   std::vector<ValidationCase> cases;
-  double within_5 = 0;   // share of cases with |error| <= 5%
-  double within_10 = 0;  // ... <= 10%
-  double mape = 0;       // mean |error|, as a fraction
+  double within_5 = 0;      // share of cases with |error| <= 5%
+  double within_10 = 0;     // ... <= 10%
+  double mape = 0;          // mean |error|, as a fraction
   double median_noise = 0;  // median of spread / measured over cases
 };
 
@@ -48,12 +48,14 @@ struct ValidateOptions {
 };
 
 // Measures `options.candidates` held-out architectures of `space` that fit
-// the board's budgets on `device` (storing each measurement in `store` as it is taken) and
-// compares them with `predictor`.
-absl::StatusOr<ValidationReport> Validate(
-    const searchspace::SearchSpace& space, devices::Device& device,
-    LutStore& store, const LutKey& key, const LatencyPredictor& predictor,
-    const ValidateOptions& options, const ProgressFunction& progress);
+// the board's budgets on `device` (storing each measurement in `store` as it is
+// taken) and compares them with `predictor`.
+absl::StatusOr<ValidationReport> Validate(const searchspace::SearchSpace& space,
+                                          devices::Device& device,
+                                          LutStore& store, const LutKey& key,
+                                          const LatencyPredictor& predictor,
+                                          const ValidateOptions& options,
+                                          const ProgressFunction& progress);
 
 // Computes the shares, MAPE and noise from report.cases.
 void Summarize(ValidationReport& report);
