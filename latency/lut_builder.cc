@@ -1,32 +1,21 @@
 #include "mcunas/latency/lut_builder.h"
 
+#include <memory>
 #include <random>
 #include <unordered_set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "mcunas/common/status_macros.h"
-#include "mcunas/engine/host/model_writer.h"
 #include "mcunas/latency/micro_models.h"
 #include "mcunas/searchspace/network.h"
+#include "measurable_model.h"
 
 namespace mcunas::latency {
 namespace {
 
 using searchspace::ArchSpec;
 using searchspace::SearchSpace;
-
-std::vector<int8_t> RandomInputs(size_t bytes, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::uniform_int_distribution<int> dist(-128, 127);
-  std::vector<int8_t> inputs(bytes);
-  for (int8_t& v : inputs) v = static_cast<int8_t>(dist(rng));
-  return inputs;
-}
-
-size_t InputBytes(const searchspace::Network& net) {
-  return static_cast<size_t>(net.activations[0].Elements());
-}
 
 devices::RunOptions RunOptionsOf(const MeasureOptions& m) {
   devices::RunOptions run;
@@ -36,15 +25,29 @@ devices::RunOptions RunOptionsOf(const MeasureOptions& m) {
   return run;
 }
 
-// Median and interquartile range of repeated measurements of one op.
+// Runs `measure` and returns the factor its times are to be multiplied by:
+// nominal / reference speed around it with a reference, else 1.
+absl::StatusOr<double> ScaleAround(
+    const SpeedReference* reference, devices::Device& device,
+    const std::function<absl::Status()>& measure) {
+  if (reference == nullptr) {
+    MCUNAS_RETURN_IF_ERROR(measure());
+    return 1.0;
+  }
+  return reference->FactorAround(device, measure);
+}
+
+// Median and interquartile range of repeated (scaled) measurements of one
+// op; `speed` is the median of the repeats' factors.
 OpEntry EntryOf(const OpSignature& signature, std::vector<double> samples,
-                int32_t runs_each) {
+                int32_t runs_each, double speed) {
   const devices::LatencyStats stats = devices::Summarize(std::move(samples));
   OpEntry e;
   e.signature = signature;
   e.n = stats.n * runs_each;
   e.median = stats.median;
   e.spread = stats.spread;
+  e.speed = speed;
   return e;
 }
 
@@ -52,35 +55,43 @@ OpEntry EntryOf(const OpSignature& signature, std::vector<double> samples,
 // `known` (the first op of each signature).
 absl::StatusOr<std::vector<OpEntry>> MeasureMicroModel(
     const MicroModel& model, devices::Device& device,
-    const MeasureOptions& options,
+    const MeasureOptions& options, const SpeedReference* reference,
     const std::unordered_set<OpSignature, OpSignatureHash>& known) {
-  MCUNAS_ASSIGN_OR_RETURN(const std::vector<uint8_t> blob,
-                          engine::WriteModel(searchspace::BuildQuantGraph(
-                              model.net, options.seed)));
-  const std::vector<int8_t> inputs =
-      RandomInputs(InputBytes(model.net), options.seed);
+  MCUNAS_ASSIGN_OR_RETURN(const MeasurableModel measurable,
+                          MakeMeasurable(model.net, options.seed));
   std::vector<std::vector<double>> per_op(model.signatures.size());
+  std::vector<double> factors;
   for (int32_t r = 0; r < options.repeats; ++r) {
-    absl::StatusOr<std::vector<double>> ops =
-        device.ProfileOps(blob, inputs, RunOptionsOf(options));
-    if (!ops.ok()) {
-      return absl::Status(ops.status().code(),
+    std::vector<double> ops;
+    absl::StatusOr<double> factor =
+        ScaleAround(reference, device, [&]() -> absl::Status {
+          MCUNAS_ASSIGN_OR_RETURN(
+              ops, device.ProfileOps(measurable.blob, measurable.inputs,
+                                     RunOptionsOf(options)));
+          return absl::OkStatus();
+        });
+    if (!factor.ok()) {
+      return absl::Status(factor.status().code(),
                           absl::StrCat("measuring micro-model ", model.name,
-                                       ": ", ops.status().message()));
+                                       ": ", factor.status().message()));
     }
-    if (ops->size() != per_op.size()) {
+    if (ops.size() != per_op.size()) {
       return absl::InternalError(
           absl::StrCat("micro-model ", model.name, ": the board timed ",
-                       ops->size(), " ops, the model has ", per_op.size()));
+                       ops.size(), " ops, the model has ", per_op.size()));
     }
-    for (size_t i = 0; i < per_op.size(); ++i) per_op[i].push_back((*ops)[i]);
+    for (size_t i = 0; i < per_op.size(); ++i) {
+      per_op[i].push_back(ops[i] * *factor);
+    }
+    factors.push_back(*factor);
   }
+  const double speed = devices::Summarize(std::move(factors)).median;
   std::vector<OpEntry> entries;
   std::unordered_set<OpSignature, OpSignatureHash> taken = known;
   for (size_t i = 0; i < per_op.size(); ++i) {
     if (!taken.insert(model.signatures[i]).second) continue;
-    entries.push_back(
-        EntryOf(model.signatures[i], std::move(per_op[i]), options.runs));
+    entries.push_back(EntryOf(model.signatures[i], std::move(per_op[i]),
+                              options.runs, speed));
   }
   return entries;
 }
@@ -95,6 +106,14 @@ MeasureOptions DefaultMeasureOptions(devices::LatencyUnit unit) {
     m.repeats = 5;
   }
   return m;
+}
+
+absl::StatusOr<std::unique_ptr<SpeedReference>> ReferenceFor(
+    LutStore& store, const LutKey& key, devices::Device& device) {
+  if (!UsesSpeedReference(device.profile())) {
+    return std::unique_ptr<SpeedReference>();
+  }
+  return SpeedReference::ForTable(store, key, device);
 }
 
 bool FitsBoard(const SearchSpace& space, const ArchSpec& arch,
@@ -134,24 +153,31 @@ std::vector<ArchSpec> SampleArchs(
 absl::StatusOr<ModelMeasurement> MeasureArch(const SearchSpace& space,
                                              const ArchSpec& arch,
                                              devices::Device& device,
-                                             const MeasureOptions& options) {
+                                             const MeasureOptions& options,
+                                             const SpeedReference* reference) {
   MCUNAS_ASSIGN_OR_RETURN(const searchspace::Network net,
                           searchspace::BuildNetwork(space, arch));
-  MCUNAS_ASSIGN_OR_RETURN(
-      const std::vector<uint8_t> blob,
-      engine::WriteModel(searchspace::BuildQuantGraph(net, options.seed)));
-  const std::vector<int8_t> inputs =
-      RandomInputs(InputBytes(net), options.seed);
+  MCUNAS_ASSIGN_OR_RETURN(const MeasurableModel measurable,
+                          MakeMeasurable(net, options.seed));
   std::vector<double> medians;
+  std::vector<double> factors;
   for (int32_t r = 0; r < options.repeats; ++r) {
-    absl::StatusOr<devices::RunResult> run =
-        device.Run(blob, inputs, RunOptionsOf(options));
-    if (!run.ok()) {
-      return absl::Status(run.status().code(),
+    double median = 0;
+    absl::StatusOr<double> factor =
+        ScaleAround(reference, device, [&]() -> absl::Status {
+          MCUNAS_ASSIGN_OR_RETURN(const devices::RunResult run,
+                                  device.Run(measurable.blob, measurable.inputs,
+                                             RunOptionsOf(options)));
+          median = run.stats.median;
+          return absl::OkStatus();
+        });
+    if (!factor.ok()) {
+      return absl::Status(factor.status().code(),
                           absl::StrCat("measuring ", CanonicalString(arch),
-                                       ": ", run.status().message()));
+                                       ": ", factor.status().message()));
     }
-    medians.push_back(run->stats.median);
+    medians.push_back(median * *factor);
+    factors.push_back(*factor);
   }
   const devices::LatencyStats stats = devices::Summarize(std::move(medians));
   ModelMeasurement m;
@@ -160,6 +186,7 @@ absl::StatusOr<ModelMeasurement> MeasureArch(const SearchSpace& space,
   m.n = stats.n * options.runs;
   m.median = stats.median;
   m.spread = stats.spread;
+  m.speed = devices::Summarize(std::move(factors)).median;
   return m;
 }
 
@@ -170,6 +197,8 @@ absl::StatusOr<BuildReport> BuildLut(const SearchSpace& space,
                                      const ProgressFunction& progress) {
   const absl::Time start = absl::Now();
   MCUNAS_RETURN_IF_ERROR(store.RegisterBoard(device.profile()));
+  MCUNAS_ASSIGN_OR_RETURN(const std::unique_ptr<SpeedReference> reference,
+                          ReferenceFor(store, key, device));
   MCUNAS_ASSIGN_OR_RETURN(const std::vector<MicroModel> models,
                           CoveringMicroModels(space));
   std::unordered_set<OpSignature, OpSignatureHash> known;
@@ -196,9 +225,9 @@ absl::StatusOr<BuildReport> BuildLut(const SearchSpace& space,
       complete &= known.count(s) != 0;
     }
     if (!complete) {
-      MCUNAS_ASSIGN_OR_RETURN(
-          const std::vector<OpEntry> entries,
-          MeasureMicroModel(model, device, options.measure, known));
+      MCUNAS_ASSIGN_OR_RETURN(const std::vector<OpEntry> entries,
+                              MeasureMicroModel(model, device, options.measure,
+                                                reference.get(), known));
       MCUNAS_RETURN_IF_ERROR(store.PutOpEntries(key, entries));
       for (const OpEntry& e : entries) known.insert(e.signature);
       report.signatures_measured += static_cast<int64_t>(entries.size());
@@ -225,7 +254,7 @@ absl::StatusOr<BuildReport> BuildLut(const SearchSpace& space,
     if (have.count(CanonicalString(arch)) == 0) {
       MCUNAS_ASSIGN_OR_RETURN(
           ModelMeasurement m,
-          MeasureArch(space, arch, device, options.measure));
+          MeasureArch(space, arch, device, options.measure, reference.get()));
       m.purpose = std::string(kPurposeFit);
       MCUNAS_RETURN_IF_ERROR(store.PutModel(key, m));
       ++report.fit_models_measured;

@@ -91,6 +91,14 @@ TEST(LutBuilderTest, HostBuildIsIncremental) {
   const auto before = EntriesByKey(**store, key);
   EXPECT_EQ(static_cast<int64_t>(before.size()), first->signatures);
   for (const auto& [k, median] : before) EXPECT_GT(median, 0) << k;
+  // Host times are scaled to the table's reference speed.
+  auto baseline = (*store)->Baseline(key);
+  ASSERT_TRUE(baseline.ok());
+  ASSERT_TRUE(baseline->has_value());
+  EXPECT_GT((*baseline)->nominal, 0);
+  auto fits = (*store)->Models(key, kPurposeFit);
+  ASSERT_TRUE(fits.ok());
+  for (const ModelMeasurement& m : *fits) EXPECT_GT(m.speed, 0) << m.arch;
 
   auto second = BuildLut(space, **device, **store, key, options, nullptr);
   ASSERT_TRUE(second.ok());

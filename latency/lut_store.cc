@@ -1,6 +1,7 @@
 #include "mcunas/latency/lut_store.h"
 
 #include <iterator>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -61,6 +62,21 @@ CREATE TABLE model_measurements (
   measured_at TEXT NOT NULL DEFAULT (datetime('now')),
   PRIMARY KEY (board_id, build_id, arch)
 );
+)sql",
+    // 2 -> 3: wall-clock tables scaled to a reference speed
+    // (speed_reference.h). `speed` is the factor a row's raw time was
+    // multiplied by (1: not scaled).
+    R"sql(
+CREATE TABLE speed_baselines (
+  board_id INTEGER NOT NULL REFERENCES boards(id),
+  build_id INTEGER NOT NULL REFERENCES engine_builds(id),
+  reference TEXT NOT NULL,
+  nominal REAL NOT NULL CHECK (nominal > 0),
+  measured_at TEXT NOT NULL DEFAULT (datetime('now')),
+  PRIMARY KEY (board_id, build_id)
+);
+ALTER TABLE op_samples ADD COLUMN speed REAL NOT NULL DEFAULT 1;
+ALTER TABLE model_measurements ADD COLUMN speed REAL NOT NULL DEFAULT 1;
 )sql",
 };
 static_assert(std::size(kMigrations) == kSchemaVersion,
@@ -162,7 +178,7 @@ absl::StatusOr<std::vector<OpEntry>> LutStore::OpEntries(
   MCUNAS_ASSIGN_OR_RETURN(
       Statement query,
       db_->Prepare(absl::StrCat(
-          "SELECT s.key, x.n, x.median, x.spread FROM op_samples x "
+          "SELECT s.key, x.n, x.median, x.spread, x.speed FROM op_samples x "
           "JOIN op_signatures s ON s.id = x.signature_id WHERE ",
           kKeyCondition)));
   query.Bind(1, key.board).Bind(2, key.engine_build);
@@ -180,6 +196,7 @@ absl::StatusOr<std::vector<OpEntry>> LutStore::OpEntries(
     e.n = static_cast<int32_t>(query.Int(1));
     e.median = query.Real(2);
     e.spread = query.Real(3);
+    e.speed = query.Real(4);
     entries.push_back(std::move(e));
   }
   return entries;
@@ -199,9 +216,9 @@ absl::Status LutStore::PutOpEntries(const LutKey& key,
     MCUNAS_ASSIGN_OR_RETURN(
         Statement sample,
         db_->Prepare("INSERT OR REPLACE INTO op_samples (board_id, build_id, "
-                     "signature_id, n, median, spread) VALUES ((SELECT id "
-                     "FROM boards WHERE name = ?1), ?2, (SELECT id FROM "
-                     "op_signatures WHERE key = ?3), ?4, ?5, ?6)"));
+                     "signature_id, n, median, spread, speed) VALUES ((SELECT "
+                     "id FROM boards WHERE name = ?1), ?2, (SELECT id FROM "
+                     "op_signatures WHERE key = ?3), ?4, ?5, ?6, ?7)"));
     for (const OpEntry& e : entries) {
       const OpSignature& s = e.signature;
       const std::string k = s.Key();
@@ -225,7 +242,8 @@ absl::Status LutStore::PutOpEntries(const LutKey& key,
           .Bind(3, k)
           .Bind(4, int64_t{e.n})
           .Bind(5, e.median)
-          .Bind(6, e.spread);
+          .Bind(6, e.spread)
+          .Bind(7, e.speed);
       MCUNAS_RETURN_IF_ERROR(sample.Run());
     }
     return absl::OkStatus();
@@ -236,10 +254,11 @@ absl::StatusOr<std::vector<ModelMeasurement>> LutStore::Models(
     const LutKey& key, absl::string_view purpose) const {
   MCUNAS_ASSIGN_OR_RETURN(
       Statement query,
-      db_->Prepare(
-          absl::StrCat("SELECT arch, purpose, op_count, n, median, spread FROM "
-                       "model_measurements WHERE ",
-                       kKeyCondition, " AND purpose = ?3 ORDER BY rowid")));
+      db_->Prepare(absl::StrCat(
+          "SELECT arch, purpose, op_count, n, median, spread, speed "
+          "FROM "
+          "model_measurements WHERE ",
+          kKeyCondition, " AND purpose = ?3 ORDER BY rowid")));
   query.Bind(1, key.board).Bind(2, key.engine_build).Bind(3, purpose);
   std::vector<ModelMeasurement> models;
   while (true) {
@@ -252,6 +271,7 @@ absl::StatusOr<std::vector<ModelMeasurement>> LutStore::Models(
     m.n = static_cast<int32_t>(query.Int(3));
     m.median = query.Real(4);
     m.spread = query.Real(5);
+    m.speed = query.Real(6);
     models.push_back(std::move(m));
   }
   return models;
@@ -265,9 +285,9 @@ absl::Status LutStore::PutModel(const LutKey& key,
     MCUNAS_ASSIGN_OR_RETURN(
         Statement insert,
         db_->Prepare("INSERT OR REPLACE INTO model_measurements (board_id, "
-                     "build_id, arch, purpose, op_count, n, median, spread) "
-                     "VALUES ((SELECT id FROM boards WHERE name = ?1), ?2, "
-                     "?3, ?4, ?5, ?6, ?7, ?8)"));
+                     "build_id, arch, purpose, op_count, n, median, spread, "
+                     "speed) VALUES ((SELECT id FROM boards WHERE name = "
+                     "?1), ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
     return insert.Bind(1, key.board)
         .Bind(2, build)
         .Bind(3, model.arch)
@@ -276,8 +296,55 @@ absl::Status LutStore::PutModel(const LutKey& key,
         .Bind(6, int64_t{model.n})
         .Bind(7, model.median)
         .Bind(8, model.spread)
+        .Bind(9, model.speed)
         .Run();
   });
+}
+
+absl::StatusOr<std::optional<SpeedBaseline>> LutStore::Baseline(
+    const LutKey& key) const {
+  MCUNAS_ASSIGN_OR_RETURN(
+      Statement query,
+      db_->Prepare(
+          absl::StrCat("SELECT reference, nominal FROM speed_baselines WHERE ",
+                       kKeyCondition)));
+  query.Bind(1, key.board).Bind(2, key.engine_build);
+  MCUNAS_ASSIGN_OR_RETURN(bool row, query.Step());
+  if (!row) return std::nullopt;
+  return SpeedBaseline{query.Text(0), query.Real(1)};
+}
+
+absl::Status LutStore::PutBaseline(const LutKey& key,
+                                   const SpeedBaseline& baseline) {
+  return InTransaction(*db_, [&]() -> absl::Status {
+    MCUNAS_ASSIGN_OR_RETURN(const int64_t build,
+                            EngineBuildRow(key.engine_build));
+    // A plain INSERT: a table's baseline is never replaced (its rows were
+    // scaled to it), so a second one is an error.
+    MCUNAS_ASSIGN_OR_RETURN(
+        Statement insert,
+        db_->Prepare("INSERT INTO speed_baselines (board_id, build_id, "
+                     "reference, nominal) VALUES ((SELECT id FROM boards "
+                     "WHERE name = ?1), ?2, ?3, ?4)"));
+    return insert.Bind(1, key.board)
+        .Bind(2, build)
+        .Bind(3, baseline.reference)
+        .Bind(4, baseline.nominal)
+        .Run();
+  });
+}
+
+absl::StatusOr<bool> LutStore::TableIsEmpty(const LutKey& key) const {
+  MCUNAS_ASSIGN_OR_RETURN(
+      Statement query,
+      db_->Prepare(absl::StrCat(
+          "SELECT (SELECT COUNT(*) FROM op_samples WHERE ", kKeyCondition,
+          ") + (SELECT COUNT(*) FROM model_measurements WHERE ", kKeyCondition,
+          ")")));
+  query.Bind(1, key.board).Bind(2, key.engine_build);
+  MCUNAS_ASSIGN_OR_RETURN(bool row, query.Step());
+  if (!row) return db_->Error("counting a table's rows");
+  return query.Int(0) == 0;
 }
 
 absl::StatusOr<std::vector<std::string>> LutStore::BuildsWithEntries(

@@ -163,7 +163,11 @@ PRAGMA user_version = 1;
   ASSERT_TRUE(entries.ok()) << entries.status();
   ASSERT_EQ(entries->size(), 1u);
   EXPECT_EQ((*entries)[0].median, 777);
+  EXPECT_EQ((*entries)[0].speed, 1);  // version 3: rows before it unscaled
   EXPECT_EQ((*entries)[0].signature.op, engine::OpType::kAdd);
+  auto baseline = (*store)->Baseline({"qemu-m4", "old"});
+  ASSERT_TRUE(baseline.ok()) << baseline.status();
+  EXPECT_FALSE(baseline->has_value());
   // Version 2's table is there now.
   ModelMeasurement m;
   m.arch = "x";

@@ -46,6 +46,8 @@ absl::StatusOr<ValidationReport> Validate(const searchspace::SearchSpace& space,
                                           const ProgressFunction& progress) {
   const absl::Time start = absl::Now();
   MCUNAS_RETURN_IF_ERROR(store.RegisterBoard(device.profile()));
+  MCUNAS_ASSIGN_OR_RETURN(const std::unique_ptr<SpeedReference> reference,
+                          ReferenceFor(store, key, device));
   MCUNAS_ASSIGN_OR_RETURN(const std::vector<ModelMeasurement> fits,
                           store.Models(key, kPurposeFit));
   std::vector<std::string> fit_archs;
@@ -77,14 +79,14 @@ absl::StatusOr<ValidationReport> Validate(const searchspace::SearchSpace& space,
     if (it != stored.end()) {
       m = it->second;
     } else {
-      MCUNAS_ASSIGN_OR_RETURN(
-          m, MeasureArch(space, arch, device, options.measure));
+      MCUNAS_ASSIGN_OR_RETURN(m, MeasureArch(space, arch, device,
+                                             options.measure, reference.get()));
       m.purpose = std::string(kPurposeValidate);
       MCUNAS_RETURN_IF_ERROR(store.PutModel(key, m));
       ++p.measured;
     }
     MCUNAS_ASSIGN_OR_RETURN(const double predicted, predictor.Predict(arch));
-    report.cases.push_back({name, predicted, m.median, m.spread});
+    report.cases.push_back({name, predicted, m.median, m.spread, m.speed});
     ++p.done;
     p.elapsed = absl::Now() - start;
     if (progress) progress(p);
@@ -98,7 +100,10 @@ void Summarize(ValidationReport& report) {
   if (n == 0) return;
   double in5 = 0, in10 = 0, sum = 0;
   std::vector<double> noise;
+  report.speed_min = report.speed_max = report.cases[0].speed;
   for (const ValidationCase& c : report.cases) {
+    report.speed_min = std::min(report.speed_min, c.speed);
+    report.speed_max = std::max(report.speed_max, c.speed);
     const double e = std::fabs(c.RelativeError());
     in5 += e <= 0.05 ? 1 : 0;
     in10 += e <= 0.10 ? 1 : 0;
@@ -120,6 +125,13 @@ std::string FormatReport(const ValidationReport& report, int32_t worst) {
       "  noise (median IQR / measured): %.2f%%\n",
       report.cases.size(), report.unit, 100 * report.within_5,
       100 * report.within_10, 100 * report.mape, 100 * report.median_noise);
+  if (report.speed_min != 1 || report.speed_max != 1) {
+    absl::StrAppend(
+        &out,
+        absl::StrFormat("  scaled to the table's reference speed: factors "
+                        "%.3f-%.3f (raw time = measured / factor)\n",
+                        report.speed_min, report.speed_max));
+  }
   std::vector<ValidationCase> sorted = report.cases;
   std::sort(sorted.begin(), sorted.end(),
             [](const ValidationCase& a, const ValidationCase& b) {

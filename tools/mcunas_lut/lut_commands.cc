@@ -299,16 +299,16 @@ int ExportCommand(const std::string& board, const std::string& out_path,
       "# board ", board, ", engine build ", s->key.engine_build, ", unit ",
       devices::LatencyUnitName(s->profile.latency_unit), "\n",
       "signature,op,kernel,stride,activation,in_h,in_w,in_c,out_h,out_w,"
-      "out_c,quant,n,median,spread\n");
+      "out_c,quant,n,median,spread,speed\n");
   for (const latency::OpEntry& e : *entries) {
     const latency::OpSignature& g = e.signature;
     absl::StrAppend(
-        &csv,
-        absl::StrFormat("\"%s\",%s,%d,%d,%s,%d,%d,%d,%d,%d,%d,%s,%d,"
-                        "%.3f,%.3f\n",
-                        g.Key(), g.OpName(), g.kernel, g.stride,
-                        g.ActivationName(), g.in_h, g.in_w, g.in_c, g.out_h,
-                        g.out_w, g.out_c, g.quant, e.n, e.median, e.spread));
+        &csv, absl::StrFormat("\"%s\",%s,%d,%d,%s,%d,%d,%d,%d,%d,%d,%s,%d,"
+                              "%.3f,%.3f,%.4f\n",
+                              g.Key(), g.OpName(), g.kernel, g.stride,
+                              g.ActivationName(), g.in_h, g.in_w, g.in_c,
+                              g.out_h, g.out_w, g.out_c, g.quant, e.n, e.median,
+                              e.spread, e.speed));
   }
   absl::Status written = WriteText(out_path, csv);
   if (!written.ok()) return Fail(written);

@@ -3,6 +3,9 @@
 // one board session for all of them, then a few whole candidates that the
 // predictor fits its overhead on.
 //
+// Wall-clock boards' times are scaled to the table's reference speed
+// (speed_reference.h), so entries measured minutes apart add up.
+//
 // Incremental and resumable: what the store already has for (board, engine
 // build) is not measured again, and every micro-model's entries and every
 // whole-model measurement are committed as soon as they are measured, so a
@@ -14,12 +17,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "mcunas/devices/device.h"
 #include "mcunas/latency/lut_store.h"
+#include "mcunas/latency/speed_reference.h"
 #include "mcunas/searchspace/search_space.h"
 
 namespace mcunas::latency {
@@ -75,10 +80,17 @@ absl::StatusOr<BuildReport> BuildLut(const searchspace::SearchSpace& space,
                                      const ProgressFunction& progress);
 
 // Measures one whole architecture on `device`: median over options.repeats
-// Run calls of each one's median. For fit and validation.
+// Run calls of each one's median, each scaled by `reference` when given
+// (wall-clock boards; see speed_reference.h). For fit and validation.
 absl::StatusOr<ModelMeasurement> MeasureArch(
     const searchspace::SearchSpace& space, const searchspace::ArchSpec& arch,
-    devices::Device& device, const MeasureOptions& options);
+    devices::Device& device, const MeasureOptions& options,
+    const SpeedReference* reference);
+
+// The table's speed reference for a wall-clock board (creating its baseline
+// if the table is new); null for boards that count (speed_reference.h).
+absl::StatusOr<std::unique_ptr<SpeedReference>> ReferenceFor(
+    LutStore& store, const LutKey& key, devices::Device& device);
 
 // `count` distinct architectures drawn from `space` with `seed` (each
 // decision uniform), skipping any in `exclude` (canonical strings) and any

@@ -8,9 +8,13 @@
 //   boards(name, core, latency_unit)
 //   engine_builds(build_id)  -- EngineBuildId(): changes with the kernels
 //   op_signatures(key, op, kernel, stride, activation, shapes, quant)
-//   op_samples(board, build, signature, n, median, spread, measured_at)
+//   op_samples(board, build, signature, n, median, spread, speed,
+//              measured_at)
 //   model_measurements(board, build, arch, purpose, op_count, n, median,
-//                      spread, measured_at)
+//                      spread, speed, measured_at)
+//   speed_baselines(board, build, reference, nominal, measured_at)
+// Wall-clock tables are scaled to a reference speed (speed_reference.h):
+// `speed` is the factor a row's raw time was multiplied by (1 elsewhere).
 // Rows are keyed by (board, build): nothing measured for one board or engine
 // build is ever returned for another. Every write is one transaction, so a
 // process killed mid-way loses only what it had not committed.
@@ -27,6 +31,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,7 +46,7 @@ namespace mcunas::latency {
 class SqliteDb;
 
 // The schema version this build writes.
-inline constexpr int64_t kSchemaVersion = 2;
+inline constexpr int64_t kSchemaVersion = 3;
 
 struct LutKey {
   std::string board;
@@ -54,6 +59,7 @@ struct OpEntry {
   int32_t n = 0;  // samples behind the median
   double median = 0;
   double spread = 0;  // interquartile range of the samples
+  double speed = 1;   // the factor the raw times were scaled by
 };
 
 // What a whole-model measurement is for.
@@ -67,6 +73,14 @@ struct ModelMeasurement {
   int32_t n = 0;
   double median = 0;
   double spread = 0;
+  double speed = 1;  // the factor the raw times were scaled by
+};
+
+// The speed a wall-clock table is scaled to: the reference model (its id)
+// and its time when the table was started.
+struct SpeedBaseline {
+  std::string reference;
+  double nominal = 0;
 };
 
 // One (board, build) table, for `mcunas-lut show`.
@@ -105,6 +119,14 @@ class LutStore {
   absl::StatusOr<std::vector<ModelMeasurement>> Models(
       const LutKey& key, absl::string_view purpose) const;
   absl::Status PutModel(const LutKey& key, const ModelMeasurement& model);
+
+  // The table's speed baseline; nullopt for a table without one.
+  absl::StatusOr<std::optional<SpeedBaseline>> Baseline(
+      const LutKey& key) const;
+  // Records the baseline; an error if the table has one already.
+  absl::Status PutBaseline(const LutKey& key, const SpeedBaseline& baseline);
+  // Whether nothing at all is measured for `key` yet.
+  absl::StatusOr<bool> TableIsEmpty(const LutKey& key) const;
 
   // Engine builds that have op entries for `board`.
   absl::StatusOr<std::vector<std::string>> BuildsWithEntries(

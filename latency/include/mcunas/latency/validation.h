@@ -26,6 +26,9 @@ struct ValidationCase {
   double predicted = 0;
   double measured = 0;
   double spread = 0;  // of the measurement (IQR of repeats)
+  // Wall-clock boards: the factor the measurement was scaled by to the
+  // table's reference speed (speed_reference.h); 1 elsewhere.
+  double speed = 1;
   // (predicted - measured) / measured.
   double RelativeError() const { return (predicted - measured) / measured; }
 };
@@ -37,6 +40,10 @@ struct ValidationReport {
   double within_10 = 0;     // ... <= 10%
   double mape = 0;          // mean |error|, as a fraction
   double median_noise = 0;  // median of spread / measured over cases
+  // Range of the cases' speed factors: how far the machine's speed moved
+  // while they were measured (both 1 when nothing was scaled).
+  double speed_min = 1;
+  double speed_max = 1;
 };
 
 struct ValidateOptions {
@@ -57,7 +64,7 @@ absl::StatusOr<ValidationReport> Validate(const searchspace::SearchSpace& space,
                                           const ValidateOptions& options,
                                           const ProgressFunction& progress);
 
-// Computes the shares, MAPE and noise from report.cases.
+// Computes the shares, MAPE, noise and speed range from report.cases.
 void Summarize(ValidationReport& report);
 
 // The summary and the `worst` cases by |error|, as aligned text.

@@ -1,0 +1,188 @@
+// Scaling wall-clock measurements to a table's reference speed, on the real
+// host device: a machine that slows down mid-build must not change the
+// figures, and tables measured without (or with another) reference are
+// refused rather than mixed.
+#include "mcunas/latency/speed_reference.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <memory>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "mcunas/devices/board_catalog.h"
+#include "mcunas/latency/engine_build.h"
+#include "mcunas/latency/lut_builder.h"
+
+namespace mcunas::latency {
+namespace {
+
+std::string TempPath(const std::string& name) {
+  const std::string path =
+      absl::StrCat("/tmp/mcunas_speed_", name, "_", ::getpid(), ".db");
+  for (const char* suffix : {"", "-wal", "-shm"}) {
+    std::remove((path + suffix).c_str());
+  }
+  return path;
+}
+
+devices::BoardProfile Profile(const std::string& name) {
+  auto catalog = devices::BoardCatalog::Load(std::string(MCUNAS_SOURCE_DIR) +
+                                             "/devices/boards/boards.txt");
+  EXPECT_TRUE(catalog.ok());
+  auto profile = catalog->Find(name);
+  EXPECT_TRUE(profile.ok());
+  return *profile;
+}
+
+// The host device, with every latency it reports multiplied by `slowdown`:
+// a machine that runs at 1 / slowdown of its speed (as a shared machine
+// does when its neighbours get busy).
+class SlowedDevice : public devices::Device {
+ public:
+  explicit SlowedDevice(std::unique_ptr<devices::Device> inner)
+      : inner_(std::move(inner)) {}
+  double slowdown = 1;
+
+  const devices::BoardProfile& profile() const override {
+    return inner_->profile();
+  }
+  absl::Status Prepare() override { return inner_->Prepare(); }
+  absl::StatusOr<devices::RunResult> Run(
+      const std::vector<uint8_t>& blob, const std::vector<int8_t>& inputs,
+      const devices::RunOptions& options) override {
+    absl::StatusOr<devices::RunResult> run = inner_->Run(blob, inputs, options);
+    if (!run.ok()) return run;
+    for (double& t : run->latencies) t *= slowdown;
+    run->stats = devices::Summarize(run->latencies);
+    return run;
+  }
+  absl::StatusOr<std::vector<double>> ProfileOps(
+      const std::vector<uint8_t>& blob, const std::vector<int8_t>& inputs,
+      const devices::RunOptions& options) override {
+    absl::StatusOr<std::vector<double>> ops =
+        inner_->ProfileOps(blob, inputs, options);
+    if (!ops.ok()) return ops;
+    for (double& t : *ops) t *= slowdown;
+    return ops;
+  }
+  absl::Status Health() override { return inner_->Health(); }
+  absl::Status Reset() override { return inner_->Reset(); }
+
+ private:
+  std::unique_ptr<devices::Device> inner_;
+};
+
+struct HostTable {
+  std::unique_ptr<SlowedDevice> device;
+  std::unique_ptr<LutStore> store;
+  LutKey key;
+};
+
+HostTable OpenHostTable(const std::string& name) {
+  HostTable t;
+  const devices::BoardProfile host = Profile("host");
+  auto device = devices::OpenDevice(host, {});
+  EXPECT_TRUE(device.ok()) << device.status();
+  t.device = std::make_unique<SlowedDevice>(*std::move(device));
+  auto store = LutStore::Open(TempPath(name));
+  EXPECT_TRUE(store.ok()) << store.status();
+  t.store = *std::move(store);
+  EXPECT_TRUE(t.store->RegisterBoard(host).ok());
+  auto build = EngineBuildId(host, {});
+  EXPECT_TRUE(build.ok());
+  t.key = LutKey{"host", *build};
+  return t;
+}
+
+TEST(SpeedReferenceTest, OnlyWallClockBoardsAreScaled) {
+  EXPECT_TRUE(UsesSpeedReference(Profile("host")));
+  EXPECT_FALSE(UsesSpeedReference(Profile("qemu-m4")));
+}
+
+TEST(SpeedReferenceTest, AMachineThatSlowsDownMeasuresTheSame) {
+  HostTable t = OpenHostTable("slow");
+  auto reference = SpeedReference::ForTable(*t.store, t.key, *t.device);
+  ASSERT_TRUE(reference.ok()) << reference.status();
+  EXPECT_GT((*reference)->nominal(), 0);
+
+  auto space = searchspace::SearchSpace::Builtin("fashion_mnist");
+  ASSERT_TRUE(space.ok());
+  auto arch = space->Parse(
+      "r24-w0.4:k3e1|k3e3,k5e4|k5e4,k3e3|k3e6,k3e3|k5e3,k3e4|k3e3,k7e6|k3e6");
+  ASSERT_TRUE(arch.ok()) << arch.status();
+  MeasureOptions options =
+      DefaultMeasureOptions(devices::LatencyUnit::kNanoseconds);
+
+  auto normal =
+      MeasureArch(*space, *arch, *t.device, options, reference->get());
+  ASSERT_TRUE(normal.ok()) << normal.status();
+  t.device->slowdown = 2.5;
+  auto slowed =
+      MeasureArch(*space, *arch, *t.device, options, reference->get());
+  ASSERT_TRUE(slowed.ok()) << slowed.status();
+  auto raw = MeasureArch(*space, *arch, *t.device, options, nullptr);
+  ASSERT_TRUE(raw.ok()) << raw.status();
+
+  // Unscaled, the slow machine's time is 2.5x; scaled, it is the same
+  // within this machine's own noise, and the factor says how much slower.
+  EXPECT_GT(raw->median, 2 * normal->median);
+  EXPECT_NEAR(slowed->median / normal->median, 1.0, 0.25)
+      << normal->median << " vs " << slowed->median;
+  EXPECT_NEAR(slowed->speed / normal->speed, 1 / 2.5, 0.1);
+  EXPECT_EQ(raw->speed, 1);
+}
+
+TEST(SpeedReferenceTest, TheBaselineIsStoredOnceAndReused) {
+  HostTable t = OpenHostTable("baseline");
+  auto first = SpeedReference::ForTable(*t.store, t.key, *t.device);
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto stored = t.store->Baseline(t.key);
+  ASSERT_TRUE(stored.ok());
+  ASSERT_TRUE(stored->has_value());
+  EXPECT_EQ((*stored)->reference, (*first)->id());
+  EXPECT_EQ((*stored)->nominal, (*first)->nominal());
+
+  // A slower machine later keeps the table's baseline.
+  t.device->slowdown = 3;
+  auto again = SpeedReference::ForTable(*t.store, t.key, *t.device);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ((*again)->nominal(), (*first)->nominal());
+  EXPECT_FALSE(t.store->PutBaseline(t.key, {"other", 1}).ok());
+}
+
+TEST(SpeedReferenceTest, UnscaledOrOtherlyScaledTablesAreRefusedAndKept) {
+  {
+    HostTable t = OpenHostTable("unscaled");
+    OpEntry entry;
+    auto signature = ParseSignatureKey("add k0 s0 none 4x4x8>4x4x8 int8");
+    ASSERT_TRUE(signature.ok());
+    entry.signature = *signature;
+    entry.n = 1;
+    entry.median = 1234;
+    ASSERT_TRUE(t.store->PutOpEntries(t.key, {entry}).ok());
+    auto reference = SpeedReference::ForTable(*t.store, t.key, *t.device);
+    ASSERT_EQ(reference.status().code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_NE(reference.status().message().find("without a speed reference"),
+              std::string::npos)
+        << reference.status();
+    auto entries = t.store->OpEntries(t.key);
+    ASSERT_TRUE(entries.ok());
+    ASSERT_EQ(entries->size(), 1u);
+    EXPECT_EQ((*entries)[0].median, 1234);
+  }
+  {
+    HostTable t = OpenHostTable("other");
+    ASSERT_TRUE(t.store->PutBaseline(t.key, {"r28-w0.5:old@0", 1e6}).ok());
+    auto reference = SpeedReference::ForTable(*t.store, t.key, *t.device);
+    ASSERT_EQ(reference.status().code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_NE(reference.status().message().find("r28-w0.5:old@0"),
+              std::string::npos)
+        << reference.status();
+  }
+}
+
+}  // namespace
+}  // namespace mcunas::latency
