@@ -9,6 +9,38 @@
 #include "mcunas/devices/device.h"
 
 namespace mcunas::latency {
+namespace {
+
+struct Line {
+  double slope = 0;
+  double intercept = 0;
+};
+
+// Theil-Sen: the slope is the median of the pairwise slopes and the
+// intercept the median of y - slope * x, so an odd disturbed measurement
+// cannot drag the line the way it drags least squares. Exact on exact data,
+// as emulated counts are. With no two distinct x the slope is 0 (nothing
+// separates it from the intercept).
+Line TheilSen(const std::vector<double>& xs, const std::vector<double>& ys) {
+  std::vector<double> slopes;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    for (size_t j = i + 1; j < xs.size(); ++j) {
+      if (xs[j] != xs[i]) slopes.push_back((ys[j] - ys[i]) / (xs[j] - xs[i]));
+    }
+  }
+  Line line;
+  line.slope =
+      slopes.empty() ? 0.0 : devices::Summarize(std::move(slopes)).median;
+  std::vector<double> intercepts;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    intercepts.push_back(ys[i] - line.slope * xs[i]);
+  }
+  line.intercept = devices::Summarize(std::move(intercepts)).median;
+  return line;
+}
+
+}  // namespace
+
 LatencyPredictor::LatencyPredictor(const searchspace::SearchSpace& space,
                                    const std::vector<OpEntry>& entries,
                                    Overhead overhead)
@@ -39,10 +71,12 @@ absl::StatusOr<LatencyPredictor> LatencyPredictor::Load(
   MCUNAS_ASSIGN_OR_RETURN(const std::vector<ModelMeasurement> fits,
                           store.Models(key, kPurposeFit));
   MCUNAS_ASSIGN_OR_RETURN(const std::string unit, store.BoardUnit(key.board));
-  const bool counted =
-      unit != devices::LatencyUnitName(devices::LatencyUnit::kNanoseconds);
+  const OverheadForm form =
+      unit == devices::LatencyUnitName(devices::LatencyUnit::kNanoseconds)
+          ? OverheadForm::kScale
+          : OverheadForm::kPerOp;
   MCUNAS_ASSIGN_OR_RETURN(const Overhead overhead,
-                          predictor.FitOverhead(fits, counted));
+                          predictor.FitOverhead(fits, form));
   return LatencyPredictor(space, entries, overhead);
 }
 
@@ -72,7 +106,8 @@ absl::StatusOr<double> LatencyPredictor::Predict(
     const searchspace::Network& net) const {
   MCUNAS_ASSIGN_OR_RETURN(const double sum, OpSum(net));
   const Overhead& o = table_->overhead;
-  return sum + o.per_op * static_cast<double>(net.ops.size()) + o.fixed;
+  return o.scale * sum + o.per_op * static_cast<double>(net.ops.size()) +
+         o.fixed;
 }
 
 absl::StatusOr<double> LatencyPredictor::Predict(
@@ -95,9 +130,8 @@ searchspace::LatencyFunction LatencyPredictor::Function() const {
 }
 
 absl::StatusOr<Overhead> LatencyPredictor::FitOverhead(
-    const std::vector<ModelMeasurement>& models, bool per_op_term) const {
-  // Residual r = measured - op sum against x = op count.
-  std::vector<double> xs, rs;
+    const std::vector<ModelMeasurement>& models, OverheadForm form) const {
+  std::vector<double> sums, op_counts, measured;
   for (const ModelMeasurement& m : models) {
     MCUNAS_ASSIGN_OR_RETURN(const searchspace::ArchSpec arch,
                             space_->Parse(m.arch));
@@ -109,30 +143,28 @@ absl::StatusOr<Overhead> LatencyPredictor::FitOverhead(
           sum.status().code(),
           absl::StrCat("fit model ", m.arch, ": ", sum.status().message()));
     }
-    xs.push_back(static_cast<double>(net.ops.size()));
-    rs.push_back(m.median - *sum);
+    sums.push_back(*sum);
+    op_counts.push_back(static_cast<double>(net.ops.size()));
+    measured.push_back(m.median);
   }
   Overhead o;
-  o.fit_models = static_cast<int32_t>(xs.size());
-  if (xs.empty()) return o;
-  // Theil-Sen: the slope is the median of the pairwise slopes and the
-  // intercept the median residual, so an odd disturbed measurement cannot
-  // drag the line the way it drags least squares. Exact on exact data, as
-  // emulated counts are.
-  std::vector<double> slopes;
-  for (size_t i = 0; per_op_term && i < xs.size(); ++i) {
-    for (size_t j = i + 1; j < xs.size(); ++j) {
-      if (xs[j] != xs[i]) slopes.push_back((rs[j] - rs[i]) / (xs[j] - xs[i]));
+  o.fit_models = static_cast<int32_t>(sums.size());
+  if (sums.empty()) return o;
+  if (form == OverheadForm::kPerOp) {
+    // measured - sum = per_op * ops + fixed.
+    std::vector<double> residuals;
+    for (size_t i = 0; i < sums.size(); ++i) {
+      residuals.push_back(measured[i] - sums[i]);
     }
+    const Line line = TheilSen(op_counts, residuals);
+    o.per_op = line.slope;
+    o.fixed = line.intercept;
+  } else {
+    // measured = scale * sum + fixed.
+    const Line line = TheilSen(sums, measured);
+    o.scale = line.slope;
+    o.fixed = line.intercept;
   }
-  // Op counts that never vary cannot separate the two terms.
-  o.per_op =
-      slopes.empty() ? 0.0 : devices::Summarize(std::move(slopes)).median;
-  std::vector<double> intercepts;
-  for (size_t i = 0; i < xs.size(); ++i) {
-    intercepts.push_back(rs[i] - o.per_op * xs[i]);
-  }
-  o.fixed = devices::Summarize(std::move(intercepts)).median;
   return o;
 }
 

@@ -58,18 +58,25 @@ TEST(PredictorTest, SumsEntriesAndFitsTheOverheadExactly) {
     m.median = SyntheticSum(*net) + 37.0 * net->ops.size() + 5000;
     fits.push_back(m);
   }
-  auto overhead = bare.FitOverhead(fits, /*per_op_term=*/true);
+  auto overhead = bare.FitOverhead(fits, OverheadForm::kPerOp);
   ASSERT_TRUE(overhead.ok()) << overhead.status();
   EXPECT_NEAR(overhead->per_op, 37.0, 1e-6);
   EXPECT_NEAR(overhead->fixed, 5000.0, 1e-4);
   EXPECT_EQ(overhead->fit_models, 12);
 
-  // Wall clock: only the fixed term, the median residual.
-  auto fixed_only = bare.FitOverhead(fits, /*per_op_term=*/false);
-  ASSERT_TRUE(fixed_only.ok());
-  EXPECT_EQ(fixed_only->per_op, 0.0);
-  EXPECT_GT(fixed_only->fixed, 5000.0 + 37.0 * 40);
-  EXPECT_LT(fixed_only->fixed, 5000.0 + 37.0 * 90);
+  EXPECT_EQ(overhead->scale, 1.0);
+
+  // Wall clock: measured = 1.05 * sum + 20000, fitted exactly.
+  for (ModelMeasurement& m : fits) {
+    auto net = searchspace::BuildNetwork(*space, *space->Parse(m.arch));
+    ASSERT_TRUE(net.ok());
+    m.median = 1.05 * SyntheticSum(*net) + 20000;
+  }
+  auto scaled = bare.FitOverhead(fits, OverheadForm::kScale);
+  ASSERT_TRUE(scaled.ok());
+  EXPECT_EQ(scaled->per_op, 0.0);
+  EXPECT_NEAR(scaled->scale, 1.05, 1e-9);
+  EXPECT_NEAR(scaled->fixed, 20000.0, 1e-3);
 
   LatencyPredictor fitted(*space, SyntheticTable(*space), *overhead);
   for (const auto& arch : SampleArchs(*space, 20, 11)) {

@@ -151,6 +151,19 @@ std::string FormatReport(const ValidationReport& report, int32_t worst) {
   return out;
 }
 
+std::string CasesCsv(const ValidationReport& report) {
+  std::string csv = absl::StrCat("# unit ", report.unit,
+                                 "\narch,predicted,measured,spread,speed,"
+                                 "error_percent\n");
+  for (const ValidationCase& c : report.cases) {
+    absl::StrAppend(&csv,
+                    absl::StrFormat("\"%s\",%.1f,%.1f,%.1f,%.4f,%.3f\n", c.arch,
+                                    c.predicted, c.measured, c.spread, c.speed,
+                                    100 * c.RelativeError()));
+  }
+  return csv;
+}
+
 std::string ScatterSvg(const ValidationReport& report,
                        const std::string& title) {
   constexpr double kSize = 480, kMargin = 90;

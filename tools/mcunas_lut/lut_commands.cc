@@ -203,8 +203,9 @@ int BuildCommand(const std::string& board, int fit_models,
   if (!predictor.ok()) return Fail(predictor.status());
   const latency::Overhead& o = predictor->overhead();
   std::cout << absl::StrFormat(
-      "overhead fitted on %d models: %.1f per op + %.1f per inference (%s)\n",
-      o.fit_models, o.per_op, o.fixed,
+      "overhead fitted on %d models: %.4f x op sum + %.1f per op + %.1f per "
+      "inference (%s)\n",
+      o.fit_models, o.scale, o.per_op, o.fixed,
       devices::LatencyUnitName(s->profile.latency_unit));
   return 0;
 }
@@ -244,8 +245,8 @@ int ShowCommand(const LutFlags& flags) {
 }
 
 int ValidateCommand(const std::string& board, int candidates,
-                    const std::string& svg_path, bool remeasure,
-                    const LutFlags& flags) {
+                    const std::string& svg_path, const std::string& csv_path,
+                    bool remeasure, const LutFlags& flags) {
   absl::StatusOr<searchspace::SearchSpace> space = LoadSpace(flags);
   if (!space.ok()) return Fail(space.status());
   absl::StatusOr<Session> s = OpenSession(board, flags, true);
@@ -275,6 +276,10 @@ int ValidateCommand(const std::string& board, int candidates,
         WriteText(svg_path, latency::ScatterSvg(*report, title));
     if (!written.ok()) return Fail(written);
     std::cout << "scatter plot: " << svg_path << "\n";
+  }
+  if (!csv_path.empty()) {
+    absl::Status written = WriteText(csv_path, latency::CasesCsv(*report));
+    if (!written.ok()) return Fail(written);
   }
   return 0;
 }

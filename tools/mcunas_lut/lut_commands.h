@@ -37,10 +37,11 @@ int BuildCommand(const std::string& board, int fit_models,
 int ShowCommand(const LutFlags& flags);
 
 // Measures `candidates` held-out architectures whole, prints the report,
-// writes the scatter plot to `svg_path` (if not empty).
+// writes the scatter plot to `svg_path` and the cases to `csv_path` (each
+// if not empty).
 int ValidateCommand(const std::string& board, int candidates,
-                    const std::string& svg_path, bool remeasure,
-                    const LutFlags& flags);
+                    const std::string& svg_path, const std::string& csv_path,
+                    bool remeasure, const LutFlags& flags);
 
 // Writes BOARD's current table as CSV (signature fields, n, median,
 // spread) to `out_path` ("-": stdout), board, build and unit in a comment

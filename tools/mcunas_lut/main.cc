@@ -18,7 +18,7 @@ int main(int argc, char** argv) {
   // The shared options (--db, --space, ...) may follow the subcommand.
   app.fallthrough();
   mcunas::tools::LutFlags flags;
-  std::string board, svg, out = "-";
+  std::string board, svg, csv, out = "-";
   int fit_models = 20, candidates = 200;
   bool remeasure = false;
   app.add_option("--db", flags.db, "the SQLite file (default mcunas_lut.db)");
@@ -65,6 +65,9 @@ int main(int argc, char** argv) {
   validate->add_option("--candidates", candidates, "held-out candidates")
       ->check(CLI::Range(1, 100000));
   validate->add_option("--svg", svg, "write a predicted-vs-measured plot");
+  validate->add_option("--csv", csv,
+                       "write every case (predicted, measured, spread, "
+                       "speed factor) as CSV");
   validate->add_flag("--remeasure", remeasure,
                      "measure again even when stored");
 
@@ -83,8 +86,8 @@ int main(int argc, char** argv) {
     if (*build) return mcunas::tools::BuildCommand(board, fit_models, flags);
     if (*show) return mcunas::tools::ShowCommand(flags);
     if (*validate) {
-      return mcunas::tools::ValidateCommand(board, candidates, svg, remeasure,
-                                            flags);
+      return mcunas::tools::ValidateCommand(board, candidates, svg, csv,
+                                            remeasure, flags);
     }
     if (*exp) return mcunas::tools::ExportCommand(board, out, flags);
   } catch (const std::exception& e) {

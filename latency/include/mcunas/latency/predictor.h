@@ -1,20 +1,24 @@
 // Predicts a candidate's latency on a board from its latency table: the sum
-// of its ops' entries plus an overhead fitted on whole-model measurements
-// (the interpreter's per-op dispatch and the per-inference fixed cost,
-// which timing ops one by one does not see):
+// of its ops' entries and an overhead fitted on whole-model measurements
+// (what timing ops one by one inside micro-models does not see):
 //
-//   predicted = sum of op entries + per_op * ops + fixed
+//   predicted = scale * sum of op entries + per_op * ops + fixed
 //
-// For counted units (emulated instructions, cycles), (per_op, fixed) are a
-// Theil-Sen fit (median of pairwise slopes, median intercept) of
-// measured - sum against the op count over the table's fit models; with
-// fewer than two of them, or all with the same op count, per_op is 0. For
-// wall-clock time per_op is 0 and fixed the median residual: the op counts
-// of a space span a narrow range (48-76 in fashion_mnist), so a slope
-// fitted through noisy times is mostly noise, multiplied by the op count
-// (a table built under load once fitted -32 us per op and +2.3 ms per
-// inference), while the real per-op dispatch cost on a host is tens of
-// nanoseconds.
+// Both fits are Theil-Sen (median of pairwise slopes, median intercept)
+// over the table's fit models, so one disturbed measurement cannot drag
+// them:
+// - counted units (emulated instructions, cycles): scale 1 and (per_op,
+//   fixed) fitted to measured - sum against the op count. Counts are exact
+//   and additive; what is left is the interpreter's per-op dispatch (minus
+//   the timer reads op-by-op timing adds, so per_op may be negative) and
+//   the per-inference fixed cost.
+// - wall-clock time: per_op 0 and (scale, fixed) fitted to measured against
+//   sum. An op inside a whole model runs a little slower than the same op
+//   timed over and over in a small micro-model, whose weights and
+//   activations stay in cache, so the gap grows with the work (about +5%
+//   here), while per-op dispatch on a host is tens of nanoseconds. A slope
+//   against the op count (48-76 in fashion_mnist, a narrow range) fitted
+//   through noisy times was mostly noise (-32 us per op once).
 //
 //   MCUNAS_ASSIGN_OR_RETURN(LatencyPredictor p,
 //                           LatencyPredictor::Load(*store, key, space));
@@ -40,9 +44,16 @@
 namespace mcunas::latency {
 
 struct Overhead {
+  double scale = 1;  // times the op sum
   double per_op = 0;
   double fixed = 0;
   int32_t fit_models = 0;  // measurements the fit used
+};
+
+// Which overhead terms are fitted (see the file comment).
+enum class OverheadForm {
+  kPerOp,  // counted units: per_op and fixed
+  kScale,  // wall clock: scale and fixed
 };
 
 class LatencyPredictor {
@@ -70,10 +81,9 @@ class LatencyPredictor {
   searchspace::LatencyFunction Function() const;
 
   // Fits the overhead on `models` (whole-model measurements of this space's
-  // architectures); the table's entries must cover them. `per_op_term`:
-  // fit per_op too (counted units) or only fixed (wall clock).
+  // architectures); the table's entries must cover them.
   absl::StatusOr<Overhead> FitOverhead(
-      const std::vector<ModelMeasurement>& models, bool per_op_term) const;
+      const std::vector<ModelMeasurement>& models, OverheadForm form) const;
 
   const Overhead& overhead() const { return table_->overhead; }
   size_t entries() const { return table_->latency.size(); }

@@ -70,6 +70,9 @@ void Summarize(ValidationReport& report);
 // The summary and the `worst` cases by |error|, as aligned text.
 std::string FormatReport(const ValidationReport& report, int32_t worst = 10);
 
+// Every case as CSV: arch, predicted, measured, spread, speed, error (%).
+std::string CasesCsv(const ValidationReport& report);
+
 // A scatter plot of predicted against measured with the y = x line and the
 // +-5% and +-10% bands, as a self-contained SVG document.
 std::string ScatterSvg(const ValidationReport& report,
