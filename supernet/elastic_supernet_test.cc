@@ -362,5 +362,31 @@ TEST(ElasticSupernetTest, SubnetsMatchTheSearchSpacesNetworks) {
   EXPECT_FALSE(ElasticSupernet::Create(*full, 1).ok());
 }
 
+// fashion_mnist_large at R 28 W 0.5 is the reference MBNet the accuracy
+// goals are quoted for: its extremes are ReferenceMbnetConfig's nets.
+TEST(ElasticSupernetTest, TheLargeSpacesExtremesAreTheReferenceNets) {
+  absl::StatusOr<SearchSpace> space =
+      SearchSpace::Builtin("fashion_mnist_large");
+  ASSERT_TRUE(space.ok()) << space.status();
+  absl::StatusOr<SearchSpace> one = space->Restrict(28, 500);
+  ASSERT_TRUE(one.ok());
+  absl::StatusOr<std::unique_ptr<ElasticSupernet>> net =
+      ElasticSupernet::Create(*one, 1);
+  ASSERT_TRUE(net.ok()) << net.status();
+  const struct {
+    ArchSpec arch;
+    MbnetConfig reference;
+  } cases[] = {
+      {(*net)->Largest(), ReferenceMbnetConfig(0.5f, 28, 4, 7, 6)},
+      {(*net)->Smallest(), ReferenceMbnetConfig(0.5f, 28, 2, 3, 3)},
+  };
+  for (const auto& c : cases) {
+    absl::StatusOr<MbnetConfig> config = SubnetConfig(*one, c.arch);
+    ASSERT_TRUE(config.ok()) << config.status();
+    EXPECT_EQ(MbnetConfigString(*config), MbnetConfigString(c.reference));
+    EXPECT_EQ(MbnetMacs(*config), MbnetMacs(c.reference));
+  }
+}
+
 }  // namespace
 }  // namespace mcunas::supernet
