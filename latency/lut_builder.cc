@@ -25,16 +25,17 @@ devices::RunOptions RunOptionsOf(const MeasureOptions& m) {
   return run;
 }
 
-// Runs `measure` and returns the factor its times are to be multiplied by:
-// nominal / reference speed around it with a reference, else 1.
-absl::StatusOr<double> ScaleAround(
-    const SpeedReference* reference, devices::Device& device,
-    const std::function<absl::Status()>& measure) {
-  if (reference == nullptr) {
-    MCUNAS_RETURN_IF_ERROR(measure());
-    return 1.0;
+// Runs measure(r) for each repeat r and returns the factors repeat r's
+// times are to be multiplied by: nominal / reference speed around it with
+// a reference (speed_reference.h), else 1.
+absl::StatusOr<std::vector<double>> RepeatScaled(
+    const SpeedReference* reference, devices::Device& device, int32_t repeats,
+    const std::function<absl::Status(int32_t)>& measure) {
+  if (reference != nullptr) {
+    return reference->FactorsAround(device, repeats, measure);
   }
-  return reference->FactorAround(device, measure);
+  for (int32_t r = 0; r < repeats; ++r) MCUNAS_RETURN_IF_ERROR(measure(r));
+  return std::vector<double>(static_cast<size_t>(repeats), 1.0);
 }
 
 // Median and interquartile range of repeated (scaled) measurements of one
@@ -59,33 +60,31 @@ absl::StatusOr<std::vector<OpEntry>> MeasureMicroModel(
     const std::unordered_set<OpSignature, OpSignatureHash>& known) {
   MCUNAS_ASSIGN_OR_RETURN(const MeasurableModel measurable,
                           MakeMeasurable(model.net, options.seed));
+  // per_op[i][r]: op i in repeat r.
   std::vector<std::vector<double>> per_op(model.signatures.size());
-  std::vector<double> factors;
-  for (int32_t r = 0; r < options.repeats; ++r) {
-    std::vector<double> ops;
-    absl::StatusOr<double> factor =
-        ScaleAround(reference, device, [&]() -> absl::Status {
-          MCUNAS_ASSIGN_OR_RETURN(
-              ops, device.ProfileOps(measurable.blob, measurable.inputs,
-                                     RunOptionsOf(options)));
-          return absl::OkStatus();
-        });
-    if (!factor.ok()) {
-      return absl::Status(factor.status().code(),
-                          absl::StrCat("measuring micro-model ", model.name,
-                                       ": ", factor.status().message()));
-    }
-    if (ops.size() != per_op.size()) {
-      return absl::InternalError(
-          absl::StrCat("micro-model ", model.name, ": the board timed ",
-                       ops.size(), " ops, the model has ", per_op.size()));
-    }
-    for (size_t i = 0; i < per_op.size(); ++i) {
-      per_op[i].push_back(ops[i] * *factor);
-    }
-    factors.push_back(*factor);
+  absl::StatusOr<std::vector<double>> factors = RepeatScaled(
+      reference, device, options.repeats, [&](int32_t) -> absl::Status {
+        MCUNAS_ASSIGN_OR_RETURN(
+            const std::vector<double> ops,
+            device.ProfileOps(measurable.blob, measurable.inputs,
+                              RunOptionsOf(options)));
+        if (ops.size() != per_op.size()) {
+          return absl::InternalError(
+              absl::StrCat("the board timed ", ops.size(),
+                           " ops, the model has ", per_op.size()));
+        }
+        for (size_t i = 0; i < ops.size(); ++i) per_op[i].push_back(ops[i]);
+        return absl::OkStatus();
+      });
+  if (!factors.ok()) {
+    return absl::Status(factors.status().code(),
+                        absl::StrCat("measuring micro-model ", model.name, ": ",
+                                     factors.status().message()));
   }
-  const double speed = devices::Summarize(std::move(factors)).median;
+  for (std::vector<double>& samples : per_op) {
+    for (size_t r = 0; r < samples.size(); ++r) samples[r] *= (*factors)[r];
+  }
+  const double speed = devices::Summarize(*std::move(factors)).median;
   std::vector<OpEntry> entries;
   std::unordered_set<OpSignature, OpSignatureHash> taken = known;
   for (size_t i = 0; i < per_op.size(); ++i) {
@@ -159,26 +158,21 @@ absl::StatusOr<ModelMeasurement> MeasureArch(const SearchSpace& space,
                           searchspace::BuildNetwork(space, arch));
   MCUNAS_ASSIGN_OR_RETURN(const MeasurableModel measurable,
                           MakeMeasurable(net, options.seed));
-  std::vector<double> medians;
-  std::vector<double> factors;
-  for (int32_t r = 0; r < options.repeats; ++r) {
-    double median = 0;
-    absl::StatusOr<double> factor =
-        ScaleAround(reference, device, [&]() -> absl::Status {
-          MCUNAS_ASSIGN_OR_RETURN(const devices::RunResult run,
-                                  device.Run(measurable.blob, measurable.inputs,
-                                             RunOptionsOf(options)));
-          median = run.stats.median;
-          return absl::OkStatus();
-        });
-    if (!factor.ok()) {
-      return absl::Status(factor.status().code(),
-                          absl::StrCat("measuring ", CanonicalString(arch),
-                                       ": ", factor.status().message()));
-    }
-    medians.push_back(median * *factor);
-    factors.push_back(*factor);
+  std::vector<double> medians;  // one per repeat
+  absl::StatusOr<std::vector<double>> factors = RepeatScaled(
+      reference, device, options.repeats, [&](int32_t) -> absl::Status {
+        MCUNAS_ASSIGN_OR_RETURN(const devices::RunResult run,
+                                device.Run(measurable.blob, measurable.inputs,
+                                           RunOptionsOf(options)));
+        medians.push_back(run.stats.median);
+        return absl::OkStatus();
+      });
+  if (!factors.ok()) {
+    return absl::Status(factors.status().code(),
+                        absl::StrCat("measuring ", CanonicalString(arch), ": ",
+                                     factors.status().message()));
   }
+  for (size_t r = 0; r < medians.size(); ++r) medians[r] *= (*factors)[r];
   const devices::LatencyStats stats = devices::Summarize(std::move(medians));
   ModelMeasurement m;
   m.arch = CanonicalString(arch);
@@ -186,7 +180,7 @@ absl::StatusOr<ModelMeasurement> MeasureArch(const SearchSpace& space,
   m.n = stats.n * options.runs;
   m.median = stats.median;
   m.spread = stats.spread;
-  m.speed = devices::Summarize(std::move(factors)).median;
+  m.speed = devices::Summarize(*std::move(factors)).median;
   return m;
 }
 

@@ -103,13 +103,18 @@ absl::StatusOr<double> SpeedReference::Time(devices::Device& device) const {
   return run->stats.median;
 }
 
-absl::StatusOr<double> SpeedReference::FactorAround(
-    devices::Device& device,
-    const std::function<absl::Status()>& measure) const {
-  MCUNAS_ASSIGN_OR_RETURN(const double before, Time(device));
-  MCUNAS_RETURN_IF_ERROR(measure());
-  MCUNAS_ASSIGN_OR_RETURN(const double after, Time(device));
-  return nominal_ / std::sqrt(before * after);
+absl::StatusOr<std::vector<double>> SpeedReference::FactorsAround(
+    devices::Device& device, int32_t repeats,
+    const std::function<absl::Status(int32_t)>& measure) const {
+  std::vector<double> factors;
+  MCUNAS_ASSIGN_OR_RETURN(double before, Time(device));
+  for (int32_t r = 0; r < repeats; ++r) {
+    MCUNAS_RETURN_IF_ERROR(measure(r));
+    MCUNAS_ASSIGN_OR_RETURN(const double after, Time(device));
+    factors.push_back(nominal_ / std::sqrt(before * after));
+    before = after;
+  }
+  return factors;
 }
 
 }  // namespace mcunas::latency

@@ -1,8 +1,9 @@
 // Wall-clock latency on a shared or throttled machine drifts: the same model
 // can take twice as long a few seconds later. Tables measured in nanoseconds
 // are therefore scaled to one reference speed: a fixed reference model is
-// timed right before and right after every measurement, and the measurement
-// is multiplied by nominal / (geometric mean of the two), where `nominal` is
+// timed right before and right after every measurement (one timing between
+// two repeats serves both), and the measurement is multiplied by nominal /
+// (geometric mean of the two), where `nominal` is
 // the reference's time stored with the table when it was first built. Op
 // entries, fit models and validation measurements of one table are all in
 // "nanoseconds at the table's reference speed", so they add up and compare;
@@ -14,8 +15,10 @@
 //
 //   MCUNAS_ASSIGN_OR_RETURN(std::unique_ptr<SpeedReference> reference,
 //                           SpeedReference::ForTable(store, key, device));
-//   MCUNAS_ASSIGN_OR_RETURN(double factor, reference->FactorAround(
-//       device, [&] { return MeasureSomething(device); }));
+//   MCUNAS_ASSIGN_OR_RETURN(std::vector<double> factors,
+//       reference->FactorsAround(device, 5, [&](int32_t repeat) {
+//         return MeasureSomething(device);  // times of repeat r are
+//       }));                                // multiplied by factors[r]
 //
 // Not thread-safe (uses the device from the calling thread).
 #ifndef MCUNAS_LATENCY_SPEED_REFERENCE_H_
@@ -57,12 +60,13 @@ class SpeedReference {
   // The reference's median time now (one warm-up run, then 5).
   absl::StatusOr<double> Time(devices::Device& device) const;
 
-  // Times the reference, runs `measure`, times the reference again, and
-  // returns nominal / geometric mean of the two times: what a time
-  // measured by `measure` is multiplied by.
-  absl::StatusOr<double> FactorAround(
-      devices::Device& device,
-      const std::function<absl::Status()>& measure) const;
+  // Runs measure(0) ... measure(repeats - 1) with a reference timing
+  // before the first and after each, and returns per repeat nominal /
+  // geometric mean of the timings around it: what the times repeat r
+  // measured are multiplied by. Stops at the first error.
+  absl::StatusOr<std::vector<double>> FactorsAround(
+      devices::Device& device, int32_t repeats,
+      const std::function<absl::Status(int32_t)>& measure) const;
 
  private:
   SpeedReference() = default;
