@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -236,6 +237,27 @@ TEST(LutBuilderTest, KillingTheBuilderLosesNothingMeasured) {
                 "measured ", all.size() - before.size(), " signatures")),
             std::string::npos)
       << ReadAll(out);
+
+  // The finished table validates through the tool: report, plot and CSV.
+  const std::string csv = db + ".csv", svg = db + ".svg";
+  const pid_t validate =
+      Spawn({MCUNAS_LUT_TOOL, "validate", "host", "--db", db, "--quiet",
+             "--resolution", "28", "--width", "1.0", "--candidates", "3",
+             "--csv", csv, "--svg", svg},
+            out);
+  ASSERT_EQ(waitpid(validate, &status, 0), validate);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << ReadAll(out);
+  EXPECT_NE(ReadAll(out).find("3 held-out candidates"), std::string::npos)
+      << ReadAll(out);
+  EXPECT_NE(ReadAll(out).find("scaled to the table's reference speed"),
+            std::string::npos)
+      << ReadAll(out);
+  const std::string rows = ReadAll(csv);
+  EXPECT_EQ(std::count(rows.begin(), rows.end(), '\n'), 2 + 3) << rows;
+  EXPECT_NE(rows.find("arch,predicted,measured,spread,speed,error_percent"),
+            std::string::npos)
+      << rows;
+  EXPECT_NE(ReadAll(svg).find("<circle"), std::string::npos);
 }
 
 }  // namespace
