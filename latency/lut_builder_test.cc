@@ -17,6 +17,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "lut_test_util.h"
 #include "mcunas/devices/board_catalog.h"
 #include "mcunas/devices/device.h"
 #include "mcunas/latency/engine_build.h"
@@ -28,24 +29,6 @@ namespace mcunas::latency {
 namespace {
 
 using searchspace::SearchSpace;
-
-std::string TempPath(const std::string& name) {
-  const std::string path =
-      absl::StrCat("/tmp/mcunas_lut_", name, "_", ::getpid(), ".db");
-  for (const char* suffix : {"", "-wal", "-shm"}) {
-    std::remove((path + suffix).c_str());
-  }
-  return path;
-}
-
-devices::BoardProfile Profile(const std::string& name) {
-  auto catalog = devices::BoardCatalog::Load(std::string(MCUNAS_SOURCE_DIR) +
-                                             "/devices/boards/boards.txt");
-  EXPECT_TRUE(catalog.ok());
-  auto profile = catalog->Find(name);
-  EXPECT_TRUE(profile.ok());
-  return *profile;
-}
 
 SearchSpace SmallSpace() {
   auto space = SearchSpace::Builtin("fashion_mnist");
@@ -65,10 +48,10 @@ std::map<std::string, double> EntriesByKey(LutStore& store, const LutKey& key) {
 
 TEST(LutBuilderTest, HostBuildIsIncremental) {
   const SearchSpace space = SmallSpace();
-  const devices::BoardProfile host = Profile("host");
+  const devices::BoardProfile host = CatalogProfile("host");
   auto device = devices::OpenDevice(host, {});
   ASSERT_TRUE(device.ok());
-  auto store = LutStore::Open(TempPath("host"));
+  auto store = LutStore::Open(FreshDbPath("host"));
   ASSERT_TRUE(store.ok());
   auto build = EngineBuildId(host, {});
   ASSERT_TRUE(build.ok());
@@ -119,14 +102,14 @@ TEST(LutBuilderTest, HostBuildIsIncremental) {
 }
 
 TEST(LutBuilderTest, QemuM4PredictsHeldOutCandidatesWithinFivePercent) {
-  const devices::BoardProfile m4 = Profile("qemu-m4");
+  const devices::BoardProfile m4 = CatalogProfile("qemu-m4");
   auto build = EngineBuildId(m4, {});
   if (!build.ok())
     GTEST_SKIP() << "runner firmware not built: " << build.status();
   const SearchSpace space = SmallSpace();
   auto device = devices::OpenDevice(m4, {});
   ASSERT_TRUE(device.ok());
-  auto store = LutStore::Open(TempPath("m4"));
+  auto store = LutStore::Open(FreshDbPath("m4"));
   ASSERT_TRUE(store.ok());
   const LutKey key{"qemu-m4", *build};
   BuildOptions options;
@@ -175,7 +158,7 @@ std::string ReadAll(const std::string& path) {
 }
 
 TEST(LutBuilderTest, KillingTheBuilderLosesNothingMeasured) {
-  const std::string db = TempPath("kill");
+  const std::string db = FreshDbPath("kill");
   const std::string out = db + ".out";
   const std::vector<std::string> args = {MCUNAS_LUT_TOOL,
                                          "build",
@@ -189,7 +172,7 @@ TEST(LutBuilderTest, KillingTheBuilderLosesNothingMeasured) {
                                          "1.0",
                                          "--fit-models",
                                          "3"};
-  const devices::BoardProfile host = Profile("host");
+  const devices::BoardProfile host = CatalogProfile("host");
   auto build = EngineBuildId(host, {});
   ASSERT_TRUE(build.ok());
   const LutKey key{"host", *build};

@@ -6,23 +6,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "lut_test_util.h"
 #include "sqlite_db.h"
 
 namespace mcunas::latency {
 namespace {
 
 // A fresh file path under the test's temporary directory.
-std::string TempDb(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  const std::string path =
-      absl::StrCat(dir != nullptr ? dir : "/tmp", "/mcunas_lut_", name, "_",
-                   ::getpid(), ".db");
-  std::remove(path.c_str());
-  std::remove((path + "-wal").c_str());
-  std::remove((path + "-shm").c_str());
-  return path;
-}
-
 devices::BoardProfile Board(const std::string& name,
                             devices::LatencyUnit unit) {
   devices::BoardProfile b;
@@ -45,7 +35,7 @@ OpEntry Entry(int32_t channels, double median) {
 }
 
 TEST(LutStoreTest, EntriesAreKeptPerBoardAndEngineBuild) {
-  const std::string path = TempDb("keys");
+  const std::string path = FreshDbPath("keys");
   auto store = LutStore::Open(path);
   ASSERT_TRUE(store.ok()) << store.status();
   const auto m4 = Board("qemu-m4", devices::LatencyUnit::kEmulatedInstructions);
@@ -110,7 +100,7 @@ TEST(LutStoreTest, EntriesAreKeptPerBoardAndEngineBuild) {
 }
 
 TEST(LutStoreTest, ABoardKeepsItsLatencyUnit) {
-  auto store = LutStore::Open(TempDb("unit"));
+  auto store = LutStore::Open(FreshDbPath("unit"));
   ASSERT_TRUE(store.ok());
   ASSERT_TRUE((*store)
                   ->RegisterBoard(
@@ -124,7 +114,7 @@ TEST(LutStoreTest, ABoardKeepsItsLatencyUnit) {
 }
 
 TEST(LutStoreTest, MigratesAVersionOneFileKeepingItsRows) {
-  const std::string path = TempDb("migrate");
+  const std::string path = FreshDbPath("migrate");
   {
     // A file as the first schema version left it.
     auto db = SqliteDb::Open(path);
@@ -177,7 +167,7 @@ PRAGMA user_version = 1;
 }
 
 TEST(LutStoreTest, RefusesNewerSchemasAndFilesThatAreNotDatabases) {
-  const std::string newer = TempDb("newer");
+  const std::string newer = FreshDbPath("newer");
   {
     auto db = SqliteDb::Open(newer);
     ASSERT_TRUE(db.ok());
@@ -188,7 +178,7 @@ TEST(LutStoreTest, RefusesNewerSchemasAndFilesThatAreNotDatabases) {
   EXPECT_EQ(store.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(store.status().message().find("99"), std::string::npos);
 
-  const std::string junk = TempDb("junk");
+  const std::string junk = FreshDbPath("junk");
   {
     std::ofstream f(junk, std::ios::binary);
     f << std::string(4096, 'x');

@@ -4,14 +4,12 @@
 // refused rather than mixed.
 #include "mcunas/latency/speed_reference.h"
 
-#include <unistd.h>
-
-#include <cstdio>
 #include <memory>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "lut_test_util.h"
 #include "mcunas/devices/board_catalog.h"
 #include "mcunas/latency/engine_build.h"
 #include "mcunas/latency/lut_builder.h"
@@ -19,25 +17,8 @@
 namespace mcunas::latency {
 namespace {
 
-std::string TempPath(const std::string& name) {
-  const std::string path =
-      absl::StrCat("/tmp/mcunas_speed_", name, "_", ::getpid(), ".db");
-  for (const char* suffix : {"", "-wal", "-shm"}) {
-    std::remove((path + suffix).c_str());
-  }
-  return path;
-}
-
-devices::BoardProfile Profile(const std::string& name) {
-  auto catalog = devices::BoardCatalog::Load(std::string(MCUNAS_SOURCE_DIR) +
-                                             "/devices/boards/boards.txt");
-  EXPECT_TRUE(catalog.ok());
-  auto profile = catalog->Find(name);
-  EXPECT_TRUE(profile.ok());
-  return *profile;
-}
-
-// The host device, with every latency it reports multiplied by `slowdown`:
+// The real host device, with every latency it reports multiplied by
+// `slowdown`:
 // a machine that runs at 1 / slowdown of its speed (as a shared machine
 // does when its neighbours get busy).
 class SlowedDevice : public devices::Device {
@@ -83,11 +64,11 @@ struct HostTable {
 
 HostTable OpenHostTable(const std::string& name) {
   HostTable t;
-  const devices::BoardProfile host = Profile("host");
+  const devices::BoardProfile host = CatalogProfile("host");
   auto device = devices::OpenDevice(host, {});
   EXPECT_TRUE(device.ok()) << device.status();
   t.device = std::make_unique<SlowedDevice>(*std::move(device));
-  auto store = LutStore::Open(TempPath(name));
+  auto store = LutStore::Open(FreshDbPath(name));
   EXPECT_TRUE(store.ok()) << store.status();
   t.store = *std::move(store);
   EXPECT_TRUE(t.store->RegisterBoard(host).ok());
@@ -98,8 +79,8 @@ HostTable OpenHostTable(const std::string& name) {
 }
 
 TEST(SpeedReferenceTest, OnlyWallClockBoardsAreScaled) {
-  EXPECT_TRUE(UsesSpeedReference(Profile("host")));
-  EXPECT_FALSE(UsesSpeedReference(Profile("qemu-m4")));
+  EXPECT_TRUE(UsesSpeedReference(CatalogProfile("host")));
+  EXPECT_FALSE(UsesSpeedReference(CatalogProfile("qemu-m4")));
 }
 
 TEST(SpeedReferenceTest, AMachineThatSlowsDownMeasuresTheSame) {
@@ -115,23 +96,25 @@ TEST(SpeedReferenceTest, AMachineThatSlowsDownMeasuresTheSame) {
   ASSERT_TRUE(arch.ok()) << arch.status();
   MeasureOptions options =
       DefaultMeasureOptions(devices::LatencyUnit::kNanoseconds);
+  options.repeats = 9;  // tests run beside others: more repeats, firmer median
 
   auto normal =
       MeasureArch(*space, *arch, *t.device, options, reference->get());
   ASSERT_TRUE(normal.ok()) << normal.status();
-  t.device->slowdown = 2.5;
+  t.device->slowdown = 4;
   auto slowed =
       MeasureArch(*space, *arch, *t.device, options, reference->get());
   ASSERT_TRUE(slowed.ok()) << slowed.status();
   auto raw = MeasureArch(*space, *arch, *t.device, options, nullptr);
   ASSERT_TRUE(raw.ok()) << raw.status();
 
-  // Unscaled, the slow machine's time is 2.5x; scaled, it is the same
-  // within this machine's own noise, and the factor says how much slower.
+  // Unscaled, the slow machine's time is 4x; scaled, it is the same within
+  // the noise of a machine that other tests share (up to ~25% seen while
+  // training ran on both cores), and the factor says how much slower.
   EXPECT_GT(raw->median, 2 * normal->median);
-  EXPECT_NEAR(slowed->median / normal->median, 1.0, 0.25)
+  EXPECT_NEAR(slowed->median / normal->median, 1.0, 0.35)
       << normal->median << " vs " << slowed->median;
-  EXPECT_NEAR(slowed->speed / normal->speed, 1 / 2.5, 0.1);
+  EXPECT_NEAR(slowed->speed / normal->speed, 1 / 4.0, 0.1);
   EXPECT_EQ(raw->speed, 1);
 }
 
