@@ -18,9 +18,8 @@ namespace mcunas::latency {
 namespace {
 
 // The real host device, with every latency it reports multiplied by
-// `slowdown`:
-// a machine that runs at 1 / slowdown of its speed (as a shared machine
-// does when its neighbours get busy).
+// `slowdown`: a machine that runs at 1 / slowdown of its speed (as a shared
+// machine does when its neighbours get busy).
 class SlowedDevice : public devices::Device {
  public:
   explicit SlowedDevice(std::unique_ptr<devices::Device> inner)
