@@ -102,7 +102,7 @@ MeasureOptions DefaultMeasureOptions(devices::LatencyUnit unit) {
   if (unit == devices::LatencyUnit::kNanoseconds) {
     m.warmup = 3;
     m.runs = 7;
-    m.repeats = 5;
+    m.repeats = 11;
   }
   return m;
 }

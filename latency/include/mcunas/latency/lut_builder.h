@@ -40,7 +40,7 @@ struct MeasureOptions {
   uint32_t seed = 1;  // weights and inputs of the measured models
 };
 
-// Defaults for a board's latency unit: 0 + 1 x 1 for counts, 3 + 7 x 5 for
+// Defaults for a board's latency unit: 0 + 1 x 1 for counts, 3 + 7 x 11 for
 // wall-clock nanoseconds.
 MeasureOptions DefaultMeasureOptions(devices::LatencyUnit unit);
 
