@@ -38,7 +38,10 @@ struct SupernetFlags {
   // Epochs of the phases full, kernel, depth, expand (fractions allowed);
   // empty: the schedule's.
   std::vector<double> phase_epochs;
-  float distill = 1.0f;            // distillation weight (0: off)
+  float distill = 1.0f;  // distillation weight (0: off)
+  // Multiplies the elastic phases' peak learning rates (kernel 0.4, depth
+  // and expand 0.25 of the full phase's); <= 0: the schedule's.
+  float elastic_lr_scale = 0.0f;
   int32_t subnets_per_step = 0;    // 0: the schedule's
   int32_t with_largest = -1;       // 0 or 1; < 0: the schedule's
   int32_t with_smallest = -1;      // 0 or 1; < 0: the schedule's

@@ -61,6 +61,11 @@ int main(int argc, char** argv) {
       ->delimiter(',');
   train->add_option("--distill", t.supernet.distill,
                     "supernet: distillation weight (0: off)");
+  train
+      ->add_option("--elastic-lr-scale", t.supernet.elastic_lr_scale,
+                   "supernet: multiplies the kernel, depth and expand phases' "
+                   "peak learning rates")
+      ->check(CLI::PositiveNumber);
   train->add_option("--subnets-per-step", t.supernet.subnets_per_step,
                     "supernet: subnets sampled per step");
   train
