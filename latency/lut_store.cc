@@ -255,8 +255,7 @@ absl::StatusOr<std::vector<ModelMeasurement>> LutStore::Models(
   MCUNAS_ASSIGN_OR_RETURN(
       Statement query,
       db_->Prepare(absl::StrCat(
-          "SELECT arch, purpose, op_count, n, median, spread, speed "
-          "FROM "
+          "SELECT arch, purpose, op_count, n, median, spread, speed FROM "
           "model_measurements WHERE ",
           kKeyCondition, " AND purpose = ?3 ORDER BY rowid")));
   query.Bind(1, key.board).Bind(2, key.engine_build).Bind(3, purpose);

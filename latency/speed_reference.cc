@@ -12,9 +12,10 @@
 namespace mcunas::latency {
 namespace {
 
-// About 0.5-1 ms on a desktop core: long enough to time well, short enough
-// to run twice around every measurement. Never change it silently: a table's
-// baseline names the model, and another model makes old tables unusable.
+// About 1 ms on this project's 2-core build machine: long enough to time
+// well, short enough to run between every two repeats. Never change it
+// silently: a table's baseline names the model, and another model makes old
+// tables unusable.
 constexpr char kReferenceSpace[] = "fashion_mnist";
 constexpr char kReferenceArch[] =
     "r28-w0.5:k3e1|k3e4,k3e4|k5e4,k5e4|k3e4,k3e4|k5e4,k5e4|k3e4,k3e4|k3e4";

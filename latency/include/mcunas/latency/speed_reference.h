@@ -3,8 +3,8 @@
 // are therefore scaled to one reference speed: a fixed reference model is
 // timed right before and right after every measurement (one timing between
 // two repeats serves both), and the measurement is multiplied by nominal /
-// (geometric mean of the two), where `nominal` is
-// the reference's time stored with the table when it was first built. Op
+// (geometric mean of the two), where `nominal` is the reference's time
+// stored with the table when it was first built. Op
 // entries, fit models and validation measurements of one table are all in
 // "nanoseconds at the table's reference speed", so they add up and compare;
 // each stored row keeps its factor (`speed`), so the raw time is
