@@ -160,18 +160,11 @@ std::string ReadAll(const std::string& path) {
 TEST(LutBuilderTest, KillingTheBuilderLosesNothingMeasured) {
   const std::string db = FreshDbPath("kill");
   const std::string out = db + ".out";
-  const std::vector<std::string> args = {MCUNAS_LUT_TOOL,
-                                         "build",
-                                         "host",
-                                         "--db",
-                                         db,
-                                         "--quiet",
-                                         "--resolution",
-                                         "28",
-                                         "--width",
-                                         "1.0",
-                                         "--fit-models",
-                                         "3"};
+  const std::vector<std::string> args = {
+      MCUNAS_LUT_TOOL, "build", "host", "--db", db, "--quiet", "--resolution",
+      "28", "--width", "1.0", "--fit-models", "3",
+      // resumability, not accuracy:
+      "--repeats", "3"};
   const devices::BoardProfile host = CatalogProfile("host");
   auto build = EngineBuildId(host, {});
   ASSERT_TRUE(build.ok());
@@ -226,7 +219,7 @@ TEST(LutBuilderTest, KillingTheBuilderLosesNothingMeasured) {
   const pid_t validate =
       Spawn({MCUNAS_LUT_TOOL, "validate", "host", "--db", db, "--quiet",
              "--resolution", "28", "--width", "1.0", "--candidates", "3",
-             "--csv", csv, "--svg", svg},
+             "--repeats", "3", "--csv", csv, "--svg", svg},
             out);
   ASSERT_EQ(waitpid(validate, &status, 0), validate);
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << ReadAll(out);
