@@ -7,9 +7,11 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "mcunas/common/status_macros.h"
 
 namespace mcunas::supernet {
 namespace {
@@ -135,6 +137,50 @@ absl::StatusOr<std::unique_ptr<AccuracyPredictor>> AccuracyPredictor::Train(
     }
   }
   return p;
+}
+
+std::vector<float> DefaultWeightDecayCandidates() {
+  return {1e-3f, 1e-2f, 3e-2f, 0.1f, 0.3f};
+}
+
+absl::StatusOr<WeightDecayChoice> CrossValidateWeightDecay(
+    const std::vector<PredictorSample>& samples,
+    const PredictorOptions& options, const std::vector<float>& candidates,
+    int32_t folds) {
+  if (folds < 2 || static_cast<int64_t>(samples.size()) < folds) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cross-validation needs at least 2 folds and a sample "
+                     "per fold (",
+                     folds, " folds, ", samples.size(), " samples)"));
+  }
+  if (candidates.empty()) {
+    return absl::InvalidArgumentError("no weight decays to cross-validate");
+  }
+  WeightDecayChoice choice;
+  double best = std::numeric_limits<double>::infinity();
+  for (const float weight_decay : candidates) {
+    PredictorOptions o = options;
+    o.weight_decay = weight_decay;
+    double squared = 0.0;
+    for (int32_t f = 0; f < folds; ++f) {
+      std::vector<PredictorSample> train, left_out;
+      for (size_t i = 0; i < samples.size(); ++i) {
+        (static_cast<int32_t>(i % folds) == f ? left_out : train)
+            .push_back(samples[i]);
+      }
+      MCUNAS_ASSIGN_OR_RETURN(std::unique_ptr<AccuracyPredictor> p,
+                              AccuracyPredictor::Train(train, o));
+      const double rmse = PredictorRmse(*p, left_out);
+      squared += rmse * rmse * left_out.size();
+    }
+    const double rmse = std::sqrt(squared / samples.size());
+    choice.rmse.emplace_back(weight_decay, rmse);
+    if (rmse < best) {
+      best = rmse;
+      choice.weight_decay = weight_decay;
+    }
+  }
+  return choice;
 }
 
 double AccuracyPredictor::Predict(const std::vector<float>& features) const {

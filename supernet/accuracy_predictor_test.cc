@@ -12,14 +12,15 @@ namespace {
 // Encodings like SearchSpace::Encode's (per slot a one-hot kernel and a
 // one-hot expand ratio, inactive slots zero) and accuracies from a planted
 // additive table plus a depth interaction and measurement noise.
-std::vector<PredictorSample> Synthetic(int n, uint32_t seed) {
+std::vector<PredictorSample> Synthetic(int n, uint32_t seed,
+                                       double noise_points = 0.05) {
   constexpr int kSlots = 12;
   std::mt19937 table_rng(42);
   std::uniform_real_distribution<double> u(0.0, 0.6);
   std::vector<double> table(kSlots * 6);
   for (double& t : table) t = u(table_rng);
   std::mt19937 rng(seed);
-  std::normal_distribution<double> noise(0.0, 0.05);
+  std::normal_distribution<double> noise(0.0, noise_points);
   std::vector<PredictorSample> out;
   for (int i = 0; i < n; ++i) {
     PredictorSample s;
@@ -77,6 +78,61 @@ TEST(AccuracyPredictorTest, LearnsAPlantedFunctionAndGeneralises) {
   EXPECT_EQ(AccuracyPredictor::Load(path).status().code(),
             absl::StatusCode::kDataLoss);
   std::remove(path.c_str());
+}
+
+// Cross-validation over a tiny decay (the net fits what it sees) and a huge
+// one (the net is held at zero: the training mean).
+WeightDecayChoice CrossValidateTinyAndHuge(
+    const std::vector<PredictorSample>& samples) {
+  PredictorOptions options;
+  options.hidden = {64, 64};
+  options.epochs = 400;
+  const std::vector<float> candidates = {1e-4f, 1000.0f};
+  absl::StatusOr<WeightDecayChoice> choice =
+      CrossValidateWeightDecay(samples, options, candidates, 4);
+  EXPECT_TRUE(choice.ok()) << choice.status();
+  if (!choice.ok()) return {};
+  EXPECT_EQ(choice->rmse.size(), candidates.size());
+  for (size_t i = 0; i < candidates.size() && i < choice->rmse.size(); ++i) {
+    EXPECT_EQ(choice->rmse[i].first, candidates[i]);
+  }
+  return *choice;
+}
+
+TEST(AccuracyPredictorTest, CrossValidationKeepsTheNetWhereThereIsSignal) {
+  const WeightDecayChoice choice =
+      CrossValidateTinyAndHuge(Synthetic(160, 1, 0.05));
+  ASSERT_EQ(choice.rmse.size(), 2u);
+  EXPECT_EQ(choice.weight_decay, 1e-4f);
+  EXPECT_LT(choice.rmse[0].second, 0.5 * choice.rmse[1].second);
+}
+
+TEST(AccuracyPredictorTest, CrossValidationFallsBackToTheMeanOnPureNoise) {
+  // The same encodings, accuracies that do not depend on them: any fit is
+  // a fit of the noise, and held-out folds show it.
+  std::vector<PredictorSample> samples = Synthetic(160, 1);
+  std::mt19937 rng(7);
+  std::normal_distribution<double> noise(0.0, 1.0);
+  for (PredictorSample& s : samples) s.accuracy = 87.0 + noise(rng);
+  const WeightDecayChoice choice = CrossValidateTinyAndHuge(samples);
+  ASSERT_EQ(choice.rmse.size(), 2u);
+  EXPECT_EQ(choice.weight_decay, 1000.0f)
+      << choice.rmse[0].second << " vs " << choice.rmse[1].second;
+}
+
+TEST(AccuracyPredictorTest, CrossValidationRejectsImpossibleSplits) {
+  const std::vector<PredictorSample> s = Synthetic(3, 1);
+  EXPECT_EQ(CrossValidateWeightDecay(s, PredictorOptions(), {0.1f}, 1)
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(CrossValidateWeightDecay(s, PredictorOptions(), {0.1f}, 4)
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      CrossValidateWeightDecay(s, PredictorOptions(), {}, 2).status().code(),
+      absl::StatusCode::kInvalidArgument);
 }
 
 TEST(AccuracyPredictorTest, RejectsInconsistentSamples) {

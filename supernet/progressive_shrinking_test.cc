@@ -292,6 +292,9 @@ TEST(SupernetToolTest, KilledTrainingContinuesAndSubnetsEvaluate) {
   }
   EXPECT_THAT(Slurp(dir.Path("predictor.log")),
               HasSubstr("12 already measured"));
+  // Its weight decay was cross-validated on the 8 training subnets.
+  EXPECT_THAT(Slurp(dir.Path("predictor.log")),
+              HasSubstr("5-fold cross-validated RMSE"));
   EXPECT_TRUE(fs::exists(dir.Path("predictor.bin")));
 
   // An arch outside the space is a clear error.

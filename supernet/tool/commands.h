@@ -109,6 +109,7 @@ struct PredictorFlags {
   int32_t recalibrate = 512;
   int64_t validation_images = 0;  // 0: the whole validation split
   int32_t epochs = 1000;          // predictor training steps
+  float weight_decay = -1;        // < 0: chosen by 5-fold cross-validation
   int32_t threads = 2;
   uint64_t seed = 1;
 };

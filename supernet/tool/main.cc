@@ -163,6 +163,9 @@ int main(int argc, char** argv) {
   predictor->add_option("--val-images", pr.validation_images,
                         "validation images per subnet (0: all)");
   predictor->add_option("--epochs", pr.epochs, "predictor training steps");
+  predictor->add_option("--wd", pr.weight_decay,
+                        "predictor weight decay (default: chosen by 5-fold "
+                        "cross-validation on the training subnets)");
   predictor->add_option("--threads", pr.threads, "worker threads");
   predictor->add_option("--seed", pr.seed, "subnet sampling and init");
 

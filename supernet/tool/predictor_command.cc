@@ -27,6 +27,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// Folds of the weight-decay cross-validation.
+constexpr int32_t kFolds = 5;
+
 absl::StatusOr<std::map<std::string, double>> ReadSamples(
     const std::string& path) {
   std::map<std::string, double> out;
@@ -129,6 +132,23 @@ absl::Status RunPredictor(const PredictorFlags& flags) {
   PredictorOptions options;
   options.epochs = flags.epochs;
   options.seed = flags.seed;
+  if (flags.weight_decay >= 0) {
+    options.weight_decay = flags.weight_decay;
+  } else {
+    // Chosen on the training subnets only: the held-out ones stay unseen
+    // until the final figure.
+    MCUNAS_ASSIGN_OR_RETURN(
+        const WeightDecayChoice choice,
+        CrossValidateWeightDecay(train, options,
+                                 DefaultWeightDecayCandidates(), kFolds));
+    for (const auto& [weight_decay, rmse] : choice.rmse) {
+      Log()->info("weight decay {}: {}-fold cross-validated RMSE {:.3f}",
+                  weight_decay, kFolds, rmse);
+    }
+    options.weight_decay = choice.weight_decay;
+  }
+  Log()->info("training the predictor with weight decay {}",
+              options.weight_decay);
   const Clock::time_point fit = Clock::now();
   MCUNAS_ASSIGN_OR_RETURN(std::unique_ptr<AccuracyPredictor> predictor,
                           AccuracyPredictor::Train(train, options));
