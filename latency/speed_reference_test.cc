@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "lut_test_util.h"
+#include "mcunas/common/status_macros.h"
 #include "mcunas/devices/board_catalog.h"
 #include "mcunas/latency/engine_build.h"
 #include "mcunas/latency/lut_builder.h"
@@ -105,63 +106,63 @@ TEST(SpeedReferenceTest, OnlyWallClockBoardsAreScaled) {
   EXPECT_FALSE(UsesSpeedReference(CatalogProfile("qemu-m4")));
 }
 
+// One measurement of a fixed mid-sized architecture on `t`'s device, then
+// the same runs replayed four times slower, both scaled by `reference`
+// (null: unscaled).
+struct NormalAndSlowed {
+  ModelMeasurement normal, slowed;
+};
+absl::StatusOr<NormalAndSlowed> MeasureThenReplaySlowed(
+    HostTable& t, const SpeedReference* reference, int32_t repeats) {
+  MCUNAS_ASSIGN_OR_RETURN(const searchspace::SearchSpace space,
+                          searchspace::SearchSpace::Builtin("fashion_mnist"));
+  MCUNAS_ASSIGN_OR_RETURN(
+      const searchspace::ArchSpec arch,
+      space.Parse("r24-w0.4:k3e1|k3e3,k5e4|k5e4,k3e3|k3e6,k3e3|k5e3,k3e4|"
+                  "k3e3,k7e6|k3e6"));
+  MeasureOptions options =
+      DefaultMeasureOptions(devices::LatencyUnit::kNanoseconds);
+  options.repeats = repeats;
+  NormalAndSlowed m;
+  t.device->recording = true;
+  MCUNAS_ASSIGN_OR_RETURN(
+      m.normal, MeasureArch(space, arch, *t.device, options, reference));
+  t.device->Replay();
+  t.device->slowdown = 4;
+  MCUNAS_ASSIGN_OR_RETURN(
+      m.slowed, MeasureArch(space, arch, *t.device, options, reference));
+  return m;
+}
+
 TEST(SpeedReferenceTest, AMachineThatSlowsDownMeasuresTheSame) {
   HostTable t = OpenHostTable("slow");
   auto reference = SpeedReference::ForTable(*t.store, t.key, *t.device);
   ASSERT_TRUE(reference.ok()) << reference.status();
   EXPECT_GT((*reference)->nominal(), 0);
-
-  auto space = searchspace::SearchSpace::Builtin("fashion_mnist");
-  ASSERT_TRUE(space.ok());
-  auto arch = space->Parse(
-      "r24-w0.4:k3e1|k3e3,k5e4|k5e4,k3e3|k3e6,k3e3|k5e3,k3e4|k3e3,k7e6|k3e6");
-  ASSERT_TRUE(arch.ok()) << arch.status();
-  MeasureOptions options =
-      DefaultMeasureOptions(devices::LatencyUnit::kNanoseconds);
-
-  t.device->recording = true;
-  auto normal =
-      MeasureArch(*space, *arch, *t.device, options, reference->get());
-  ASSERT_TRUE(normal.ok()) << normal.status();
   // The same runs (reference timings and model timings alike) on a machine
   // four times slower.
-  t.device->Replay();
-  t.device->slowdown = 4;
-  auto slowed =
-      MeasureArch(*space, *arch, *t.device, options, reference->get());
-  ASSERT_TRUE(slowed.ok()) << slowed.status();
+  auto m = MeasureThenReplaySlowed(
+      t, reference->get(),
+      DefaultMeasureOptions(devices::LatencyUnit::kNanoseconds).repeats);
+  ASSERT_TRUE(m.ok()) << m.status();
 
   // Scaled, the slow machine measures the same; the factor says how much
   // slower it ran, and the raw time (median / speed) is 4x.
-  EXPECT_NEAR(slowed->median / normal->median, 1.0, 1e-9)
-      << normal->median << " vs " << slowed->median;
-  EXPECT_NEAR(slowed->speed / normal->speed, 1 / 4.0, 1e-9);
-  EXPECT_NEAR((slowed->median / slowed->speed) /
-                  (normal->median / normal->speed),
+  EXPECT_NEAR(m->slowed.median / m->normal.median, 1.0, 1e-9)
+      << m->normal.median << " vs " << m->slowed.median;
+  EXPECT_NEAR(m->slowed.speed / m->normal.speed, 1 / 4.0, 1e-9);
+  EXPECT_NEAR((m->slowed.median / m->slowed.speed) /
+                  (m->normal.median / m->normal.speed),
               4.0, 1e-6);
 }
 
 TEST(SpeedReferenceTest, UnscaledMeasurementsKeepTheMachinesSpeed) {
   HostTable t = OpenHostTable("raw");
-  auto space = searchspace::SearchSpace::Builtin("fashion_mnist");
-  ASSERT_TRUE(space.ok());
-  auto arch = space->Parse(
-      "r24-w0.4:k3e1|k3e3,k5e4|k5e4,k3e3|k3e6,k3e3|k5e3,k3e4|k3e3,k7e6|k3e6");
-  ASSERT_TRUE(arch.ok()) << arch.status();
-  MeasureOptions options =
-      DefaultMeasureOptions(devices::LatencyUnit::kNanoseconds);
-  options.repeats = 3;
-
-  t.device->recording = true;
-  auto normal = MeasureArch(*space, *arch, *t.device, options, nullptr);
-  ASSERT_TRUE(normal.ok()) << normal.status();
-  t.device->Replay();
-  t.device->slowdown = 4;
-  auto slowed = MeasureArch(*space, *arch, *t.device, options, nullptr);
-  ASSERT_TRUE(slowed.ok()) << slowed.status();
-  EXPECT_EQ(normal->speed, 1);
-  EXPECT_EQ(slowed->speed, 1);
-  EXPECT_NEAR(slowed->median / normal->median, 4.0, 1e-9);
+  auto m = MeasureThenReplaySlowed(t, nullptr, 3);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->normal.speed, 1);
+  EXPECT_EQ(m->slowed.speed, 1);
+  EXPECT_NEAR(m->slowed.median / m->normal.median, 4.0, 1e-9);
 }
 
 TEST(SpeedReferenceTest, TheBaselineIsStoredOnceAndReused) {
