@@ -3,6 +3,7 @@
 #include <cblas.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <fstream>
@@ -181,6 +182,33 @@ absl::StatusOr<WeightDecayChoice> CrossValidateWeightDecay(
     }
   }
   return choice;
+}
+
+absl::StatusOr<HeldOutBlocks> RotateHeldOutBlocks(
+    const std::vector<PredictorSample>& samples,
+    const PredictorOptions& options, int32_t block_size) {
+  if (block_size < 1 || samples.size() <= static_cast<size_t>(block_size)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("held-out blocks of ", block_size, " from ",
+                     samples.size(), " samples: need at least two blocks"));
+  }
+  HeldOutBlocks result;
+  double squared = 0.0;
+  for (size_t begin = 0; begin < samples.size(); begin += block_size) {
+    const size_t end = std::min(samples.size(), begin + block_size);
+    std::vector<PredictorSample> train(samples.begin(),
+                                       samples.begin() + begin);
+    train.insert(train.end(), samples.begin() + end, samples.end());
+    const std::vector<PredictorSample> held_out(samples.begin() + begin,
+                                                samples.begin() + end);
+    MCUNAS_ASSIGN_OR_RETURN(std::unique_ptr<AccuracyPredictor> p,
+                            AccuracyPredictor::Train(train, options));
+    const double rmse = PredictorRmse(*p, held_out);
+    result.rmse.push_back(rmse);
+    squared += rmse * rmse * held_out.size();
+  }
+  result.pooled = std::sqrt(squared / samples.size());
+  return result;
 }
 
 double AccuracyPredictor::Predict(const std::vector<float>& features) const {

@@ -135,6 +135,39 @@ TEST(AccuracyPredictorTest, CrossValidationRejectsImpossibleSplits) {
       absl::StatusCode::kInvalidArgument);
 }
 
+TEST(AccuracyPredictorTest, RotatedBlocksAreEachHeldOutOnce) {
+  const std::vector<PredictorSample> samples = Synthetic(250, 1);
+  PredictorOptions options;
+  options.hidden = {64, 64};
+  options.epochs = 400;
+  absl::StatusOr<HeldOutBlocks> blocks =
+      RotateHeldOutBlocks(samples, options, 100);
+  ASSERT_TRUE(blocks.ok()) << blocks.status();
+  ASSERT_EQ(blocks->rmse.size(), 3u);  // 100, 100 and the last 50
+
+  // The middle block's figure is that of a predictor trained on the rest.
+  std::vector<PredictorSample> rest(samples.begin(), samples.begin() + 100);
+  rest.insert(rest.end(), samples.begin() + 200, samples.end());
+  const std::vector<PredictorSample> middle(samples.begin() + 100,
+                                            samples.begin() + 200);
+  absl::StatusOr<std::unique_ptr<AccuracyPredictor>> p =
+      AccuracyPredictor::Train(rest, options);
+  ASSERT_TRUE(p.ok()) << p.status();
+  EXPECT_EQ(blocks->rmse[1], PredictorRmse(**p, middle));
+
+  const double pooled = std::sqrt((100 * blocks->rmse[0] * blocks->rmse[0] +
+                                   100 * blocks->rmse[1] * blocks->rmse[1] +
+                                   50 * blocks->rmse[2] * blocks->rmse[2]) /
+                                  250);
+  EXPECT_NEAR(blocks->pooled, pooled, 1e-12);
+  EXPECT_LT(blocks->pooled, 0.5);  // the planted function is learnable
+
+  EXPECT_EQ(RotateHeldOutBlocks(samples, options, 0).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(RotateHeldOutBlocks(samples, options, 250).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(AccuracyPredictorTest, RejectsInconsistentSamples) {
   std::vector<PredictorSample> s = Synthetic(4, 1);
   s[2].features.pop_back();

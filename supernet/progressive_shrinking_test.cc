@@ -281,8 +281,10 @@ TEST(SupernetToolTest, KilledTrainingContinuesAndSubnetsEvaluate) {
       "--val-images", "32", "--recalibrate", "32", "--epochs", "50",
       "--threads", "1"};
   for (int run = 0; run < 2; ++run) {
-    const pid_t p = Spawn(predictor, dir.Path("predictor.log"),
-                          dir.Path("predictor.out"));
+    std::vector<std::string> run_args = predictor;
+    if (run == 1) run_args.push_back("--rotate");
+    const pid_t p =
+        Spawn(run_args, dir.Path("predictor.log"), dir.Path("predictor.out"));
     ASSERT_GT(p, 0);
     waitpid(p, &status, 0);
     ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
@@ -292,6 +294,11 @@ TEST(SupernetToolTest, KilledTrainingContinuesAndSubnetsEvaluate) {
   }
   EXPECT_THAT(Slurp(dir.Path("predictor.log")),
               HasSubstr("12 already measured"));
+  // --rotate held out each block of 4 in turn.
+  const std::string rotated = Slurp(dir.Path("predictor.out"));
+  EXPECT_THAT(rotated, HasSubstr("held out subnets 1-4: RMSE"));
+  EXPECT_THAT(rotated, HasSubstr("held out subnets 9-12: RMSE"));
+  EXPECT_THAT(rotated, HasSubstr("pooled over all 12 subnets"));
   // Its weight decay was cross-validated on the 8 training subnets.
   EXPECT_THAT(Slurp(dir.Path("predictor.log")),
               HasSubstr("5-fold cross-validated RMSE"));

@@ -110,6 +110,8 @@ struct PredictorFlags {
   int64_t validation_images = 0;  // 0: the whole validation split
   int32_t epochs = 1000;          // predictor training steps
   float weight_decay = -1;        // < 0: chosen by 5-fold cross-validation
+  // Also hold out every other block of held_out subnets in turn.
+  bool rotate = false;
   int32_t threads = 2;
   uint64_t seed = 1;
 };

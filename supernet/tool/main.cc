@@ -166,6 +166,10 @@ int main(int argc, char** argv) {
   predictor->add_option("--wd", pr.weight_decay,
                         "predictor weight decay (default: chosen by 5-fold "
                         "cross-validation on the training subnets)");
+  predictor->add_flag("--rotate", pr.rotate,
+                      "then hold out each block of --held-out subnets in "
+                      "turn (same weight decay) and report every block's "
+                      "RMSE");
   predictor->add_option("--threads", pr.threads, "worker threads");
   predictor->add_option("--seed", pr.seed, "subnet sampling and init");
 

@@ -5,6 +5,7 @@
 // Measurements are appended to --samples (one "arch,accuracy" line each, the
 // accuracy in percent, flushed as it goes), so an interrupted run measures only
 // what is missing when run again.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <fstream>
@@ -168,6 +169,29 @@ absl::Status RunPredictor(const PredictorFlags& flags) {
   if (!flags.out.empty()) {
     MCUNAS_RETURN_IF_ERROR(predictor->Save(flags.out));
     Log()->info("wrote {}", flags.out);
+  }
+  if (flags.rotate) {
+    // Every subnet in sampling order; block k is subnets
+    // [k * held_out, (k + 1) * held_out), so when --subnets is a multiple
+    // of --held-out the last block is the one above. The weight decay stays
+    // the one chosen above, on subnets that are now held out: these figures
+    // show how much the held-out figure depends on the block, the one above
+    // is the clean one.
+    std::vector<PredictorSample> every = train;
+    every.insert(every.end(), held_out.begin(), held_out.end());
+    MCUNAS_ASSIGN_OR_RETURN(
+        const HeldOutBlocks blocks,
+        RotateHeldOutBlocks(every, options, flags.held_out));
+    for (size_t b = 0; b < blocks.rmse.size(); ++b) {
+      const size_t first = b * flags.held_out + 1;
+      std::printf("held out subnets %zu-%zu: RMSE %.3f points\n", first,
+                  std::min(every.size(), first + flags.held_out - 1),
+                  blocks.rmse[b]);
+    }
+    std::printf(
+        "pooled over all %zu subnets, each held out once: RMSE %.3f "
+        "points\n",
+        every.size(), blocks.pooled);
   }
   return absl::OkStatus();
 }

@@ -92,6 +92,20 @@ absl::StatusOr<WeightDecayChoice> CrossValidateWeightDecay(
     const PredictorOptions& options, const std::vector<float>& candidates,
     int32_t folds);
 
+// How much a held-out figure depends on which subnets were held out: holds
+// out each consecutive block of `block_size` samples in turn (the last may
+// be shorter), trains on all the others with `options`, and reports every
+// block's RMSE and the RMSE pooled over all samples. Costs one training
+// per block. InvalidArgument for block_size < 1, fewer than two blocks, or
+// inconsistent samples.
+struct HeldOutBlocks {
+  std::vector<double> rmse;  // per block, in order
+  double pooled = 0.0;
+};
+absl::StatusOr<HeldOutBlocks> RotateHeldOutBlocks(
+    const std::vector<PredictorSample>& samples,
+    const PredictorOptions& options, int32_t block_size);
+
 }  // namespace mcunas::supernet
 
 #endif  // MCUNAS_SUPERNET_ACCURACY_PREDICTOR_H_
