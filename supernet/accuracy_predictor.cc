@@ -3,10 +3,10 @@
 #include <cblas.h>
 #include <zlib.h>
 
-#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <limits>
 #include <random>
@@ -32,6 +32,30 @@ void Dense(const float* x, int32_t rows, int32_t in, const float* layer,
       if (relu && row[o] < 0.0f) row[o] = 0.0f;
     }
   }
+}
+
+// For each fold f < folds (sample i is in fold fold_of(i)): trains on the
+// samples outside it, in order, and takes the RMSE on those inside; pools
+// the squared errors over all samples.
+absl::StatusOr<HeldOutBlocks> HoldOutEachFold(
+    const std::vector<PredictorSample>& samples,
+    const PredictorOptions& options, int32_t folds,
+    const std::function<int32_t(size_t)>& fold_of) {
+  HeldOutBlocks result;
+  double squared = 0.0;
+  for (int32_t f = 0; f < folds; ++f) {
+    std::vector<PredictorSample> train, held_out;
+    for (size_t i = 0; i < samples.size(); ++i) {
+      (fold_of(i) == f ? held_out : train).push_back(samples[i]);
+    }
+    MCUNAS_ASSIGN_OR_RETURN(std::unique_ptr<AccuracyPredictor> p,
+                            AccuracyPredictor::Train(train, options));
+    const double rmse = PredictorRmse(*p, held_out);
+    result.rmse.push_back(rmse);
+    squared += rmse * rmse * held_out.size();
+  }
+  result.pooled = std::sqrt(squared / samples.size());
+  return result;
 }
 
 }  // namespace
@@ -162,19 +186,12 @@ absl::StatusOr<WeightDecayChoice> CrossValidateWeightDecay(
   for (const float weight_decay : candidates) {
     PredictorOptions o = options;
     o.weight_decay = weight_decay;
-    double squared = 0.0;
-    for (int32_t f = 0; f < folds; ++f) {
-      std::vector<PredictorSample> train, left_out;
-      for (size_t i = 0; i < samples.size(); ++i) {
-        (static_cast<int32_t>(i % folds) == f ? left_out : train)
-            .push_back(samples[i]);
-      }
-      MCUNAS_ASSIGN_OR_RETURN(std::unique_ptr<AccuracyPredictor> p,
-                              AccuracyPredictor::Train(train, o));
-      const double rmse = PredictorRmse(*p, left_out);
-      squared += rmse * rmse * left_out.size();
-    }
-    const double rmse = std::sqrt(squared / samples.size());
+    MCUNAS_ASSIGN_OR_RETURN(
+        const HeldOutBlocks held_out,
+        HoldOutEachFold(samples, o, folds, [folds](size_t i) {
+          return static_cast<int32_t>(i % folds);
+        }));
+    const double rmse = held_out.pooled;
     choice.rmse.emplace_back(weight_decay, rmse);
     if (rmse < best) {
       best = rmse;
@@ -192,23 +209,11 @@ absl::StatusOr<HeldOutBlocks> RotateHeldOutBlocks(
         absl::StrCat("held-out blocks of ", block_size, " from ",
                      samples.size(), " samples: need at least two blocks"));
   }
-  HeldOutBlocks result;
-  double squared = 0.0;
-  for (size_t begin = 0; begin < samples.size(); begin += block_size) {
-    const size_t end = std::min(samples.size(), begin + block_size);
-    std::vector<PredictorSample> train(samples.begin(),
-                                       samples.begin() + begin);
-    train.insert(train.end(), samples.begin() + end, samples.end());
-    const std::vector<PredictorSample> held_out(samples.begin() + begin,
-                                                samples.begin() + end);
-    MCUNAS_ASSIGN_OR_RETURN(std::unique_ptr<AccuracyPredictor> p,
-                            AccuracyPredictor::Train(train, options));
-    const double rmse = PredictorRmse(*p, held_out);
-    result.rmse.push_back(rmse);
-    squared += rmse * rmse * held_out.size();
-  }
-  result.pooled = std::sqrt(squared / samples.size());
-  return result;
+  const int32_t blocks =
+      static_cast<int32_t>((samples.size() + block_size - 1) / block_size);
+  return HoldOutEachFold(samples, options, blocks, [block_size](size_t i) {
+    return static_cast<int32_t>(i / block_size);
+  });
 }
 
 double AccuracyPredictor::Predict(const std::vector<float>& features) const {
