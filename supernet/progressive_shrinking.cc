@@ -79,6 +79,24 @@ absl::Status CheckResumable(const Checkpoint& ckpt,
     return mismatch("distillation weight", ckpt.Metadata("distill_weight"),
                     absl::StrCat(o.distill_weight));
   }
+  if (saved.method != MethodString(o)) {
+    return mismatch("method", saved.method, MethodString(o));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckMethod(const ShrinkOptions& o) {
+  if (o.teacher != Teacher::kInPlace || o.distill_weight <= 0) {
+    return absl::OkStatus();
+  }
+  for (const ShrinkPhase& p : o.phases) {
+    if (Elastic(p) && !p.with_largest) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "phase ", p.name,
+          ": in-place distillation needs the largest subnet in every step "
+          "(the sandwich rule's with_largest)"));
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -109,6 +127,14 @@ std::vector<ShrinkPhase> ProgressiveShrinkingPhases(
   return phases;
 }
 
+std::string MethodString(const ShrinkOptions& options) {
+  return absl::StrCat(
+      "lr ", options.lr_span == LrSpan::kWholeRun ? "whole-run" : "per-phase",
+      ", teacher ",
+      options.teacher == Teacher::kInPlace ? "in-place" : "frozen", ", loss ",
+      options.subnet_loss == SubnetLoss::kSum ? "sum" : "mean");
+}
+
 std::string PhasesString(const std::vector<ShrinkPhase>& phases) {
   std::vector<std::string> parts;
   for (const ShrinkPhase& p : phases) {
@@ -132,6 +158,7 @@ absl::StatusOr<ShrinkResult> TrainSupernet(ElasticSupernet* net,
         options.batch_size));
   }
   if (options.phases.empty()) return absl::InvalidArgumentError("no phases");
+  MCUNAS_RETURN_IF_ERROR(CheckMethod(options));
   std::vector<int64_t> phase_steps;
   int64_t total_steps = 0;
   for (const ShrinkPhase& p : options.phases) {
@@ -153,8 +180,11 @@ absl::StatusOr<ShrinkResult> TrainSupernet(ElasticSupernet* net,
   pos.state.base_lr = options.phases[0].lr;
   pos.state.seed = options.seed;
   pos.phases = PhasesString(options.phases);
+  pos.method = MethodString(options);
   pos.distill_weight = options.distill_weight;
-  std::unique_ptr<Mbnet> teacher;
+  const bool in_place = options.teacher == Teacher::kInPlace;
+  const bool whole_run = options.lr_span == LrSpan::kWholeRun;
+  std::unique_ptr<Mbnet> teacher;  // the frozen one; null when in place
   ShrinkResult result;
 
   const std::string& path = options.checkpoint_path;
@@ -193,30 +223,37 @@ absl::StatusOr<ShrinkResult> TrainSupernet(ElasticSupernet* net,
     if (st.step == 0) {
       // Phase start. Everything here is a function of the checkpointed
       // weights, so a run resumed at a phase boundary redoes it exactly.
-      if (elastic && options.distill_weight > 0 && teacher == nullptr) {
+      if (elastic && options.distill_weight > 0 && !in_place &&
+          teacher == nullptr) {
         MCUNAS_ASSIGN_OR_RETURN(teacher, net->Extract(net->Largest()));
       }
       const bool first_expand =
           phase.elastic.expand &&
           (pos.phase == 0 || !options.phases[pos.phase - 1].elastic.expand);
       if (first_expand) net->SortChannelsByImportance();
-      sgd.velocity().clear();
+      if (!whole_run || first_expand) sgd.velocity().clear();
       st.epoch_loss_sum = 0.0;
       st.epoch_correct = 0;
       st.epoch_images = 0;
       log->info(
           "phase {}/{} ({}): {} steps, lr {}, {} subnet(s) per step{}",
-          pos.phase + 1, options.phases.size(), phase.name, steps, phase.lr,
+          pos.phase + 1, options.phases.size(), phase.name, steps,
+          whole_run ? "on the whole run's cosine" : absl::StrCat(phase.lr),
           elastic ? phase.subnets_per_step : 1,
-          elastic && teacher != nullptr
-              ? absl::StrCat(", distillation weight ", options.distill_weight)
+          elastic && (teacher != nullptr ||
+                      (in_place && options.distill_weight > 0))
+              ? absl::StrCat(", distillation weight ", options.distill_weight,
+                             in_place ? " (in place)" : "")
               : "");
     }
+    // Per phase: this phase's cosine over its steps; whole run: the first
+    // phase's peak and warm-up over all steps, indexed by the global step.
+    const ShrinkPhase& lr_phase = whole_run ? options.phases[0] : phase;
     CosineSchedule schedule;
-    schedule.base_lr = phase.lr;
-    schedule.total_steps = steps;
+    schedule.base_lr = lr_phase.lr;
+    schedule.total_steps = whole_run ? total_steps : steps;
     schedule.warmup_steps = static_cast<int64_t>(
-        std::llround(phase.warmup_epochs * steps_per_epoch));
+        std::llround(lr_phase.warmup_epochs * steps_per_epoch));
     const int32_t subnets = elastic ? phase.subnets_per_step : 1;
 
     while (st.step < steps) {
@@ -231,9 +268,9 @@ absl::StatusOr<ShrinkResult> TrainSupernet(ElasticSupernet* net,
       train.Fill(pool, int64_t{pos.phase} * 100000 + st.epoch,
                  st.step % steps_per_epoch, options.batch_size, true, &images,
                  &labels);
-      const bool distill =
-          elastic && teacher != nullptr && options.distill_weight > 0;
-      if (distill) {
+      const bool distill = elastic && options.distill_weight > 0 &&
+                           (in_place || teacher != nullptr);
+      if (distill && !in_place) {
         teacher->Forward(pool, images, ForwardMode::kInfer, &teacher_logits);
       }
       std::mt19937_64 rng(Mix(options.seed ^ Mix(st.global_step)));
@@ -263,7 +300,11 @@ absl::StatusOr<ShrinkResult> TrainSupernet(ElasticSupernet* net,
                            phase.name, " step ", st.step, " on ",
                            searchspace::CanonicalString(arch), "; lower --lr"));
         }
-        if (distill) {
+        // In place, the step's first subnet is the largest (CheckMethod):
+        // it learns from the labels and teaches the others.
+        if (distill && in_place && j == 0) {
+          teacher_logits = logits;
+        } else if (distill) {
           DistillationLoss(logits, teacher_logits, options.distill_weight,
                            &dlogits);
         }
@@ -283,15 +324,15 @@ absl::StatusOr<ShrinkResult> TrainSupernet(ElasticSupernet* net,
         }
       }
       if (subnets > 1) {
-        // The step's loss is the mean over its subnets, so a phase's lr
-        // means the same whatever subnets_per_step is.
-        const float scale = 1.0f / static_cast<float>(subnets);
+        const float scale = options.subnet_loss == SubnetLoss::kSum
+                                ? 1.0f
+                                : 1.0f / static_cast<float>(subnets);
         for (size_t p = 0; p < params.size(); ++p) {
           std::vector<float>& g = params[p]->grad;
           for (size_t i = 0; i < g.size(); ++i) g[i] = grad_sum[p][i] * scale;
         }
       }
-      const float lr = schedule.At(st.step);
+      const float lr = schedule.At(whole_run ? st.global_step : st.step);
       sgd.Step(params, lr);
       const Clock::time_point end = Clock::now();
 

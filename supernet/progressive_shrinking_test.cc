@@ -44,6 +44,22 @@ PipelineOptions Plain() {
   return o;
 }
 
+// Weights, kernel transforms and BN statistics bit for bit.
+void ExpectSameWeights(ElasticSupernet& a, ElasticSupernet& b) {
+  const std::vector<Parameter*> pa = a.Parameters();
+  const std::vector<Parameter*> pb = b.Parameters();
+  ASSERT_EQ(pa.size(), pb.size());
+  for (size_t i = 0; i < pa.size(); ++i) {
+    EXPECT_EQ(pa[i]->value, pb[i]->value) << pa[i]->name;
+  }
+  const std::vector<RunningStats*> sa = a.BatchNormStats();
+  const std::vector<RunningStats*> sb = b.BatchNormStats();
+  for (size_t i = 0; i < sa.size(); ++i) {
+    EXPECT_EQ(sa[i]->mean, sb[i]->mean) << sa[i]->name;
+    EXPECT_EQ(sa[i]->var, sb[i]->var) << sa[i]->name;
+  }
+}
+
 TEST(ProgressiveShrinkingTest, PhasesTurnOnOneDimensionAfterAnother) {
   const std::vector<ShrinkPhase> p =
       ProgressiveShrinkingPhases(0.1f, 1, 1, 1, 1, 2);
@@ -128,21 +144,10 @@ TEST(ProgressiveShrinkingTest, ResumedRunEqualsUninterruptedRun) {
   EXPECT_EQ(r3->resumed_from_step, 9);
   EXPECT_TRUE(r3->finished);
 
-  const std::vector<Parameter*> a = straight->Parameters();
-  const std::vector<Parameter*> b = third->Parameters();
-  ASSERT_EQ(a.size(), b.size());
-  for (size_t i = 0; i < a.size(); ++i) {
-    EXPECT_EQ(a[i]->value, b[i]->value) << a[i]->name;
-  }
-  const std::vector<RunningStats*> sa = straight->BatchNormStats();
-  const std::vector<RunningStats*> sb = third->BatchNormStats();
-  for (size_t i = 0; i < sa.size(); ++i) {
-    EXPECT_EQ(sa[i]->mean, sb[i]->mean) << sa[i]->name;
-    EXPECT_EQ(sa[i]->var, sb[i]->var) << sa[i]->name;
-  }
+  ExpectSameWeights(*straight, *third);
   // The transforms did learn (they start as the identity).
   bool moved = false;
-  for (Parameter* p : a) {
+  for (Parameter* p : straight->Parameters()) {
     if (p->name.find(".dw.k5to3") != std::string::npos) {
       for (size_t i = 0; i < p->value.size(); ++i) {
         const float identity = i % 10 == 0 ? 1.0f : 0.0f;
@@ -159,6 +164,96 @@ TEST(ProgressiveShrinkingTest, ResumedRunEqualsUninterruptedRun) {
       TrainSupernet(fourth.get(), pool, train, nullptr, options);
   EXPECT_EQ(r4.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(r4.status().message(), HasSubstr("schedule"));
+}
+
+// The whole-run method (one cosine, in-place teacher, summed losses): the
+// rate runs on across phase starts instead of restarting, nothing but the
+// weights travels in the checkpoint, a resumed run equals an uninterrupted
+// one, and a checkpoint of the other method is refused.
+TEST(ProgressiveShrinkingTest, WholeRunMethodKeepsTheRateAndResumes) {
+  TempDir dir;
+  const Dataset data = Quadrants(128, 1);
+  BatchLoader train(&data, AllIndices(data), Plain(), 3);
+  ThreadPool pool(2);
+  ShrinkOptions options;
+  // 8 steps per epoch; 4 per phase, 16 in all.
+  options.phases =
+      ProgressiveShrinkingPhases(0.05f, 0.5, 0.5, 0.5, 0.5, 3, true, true);
+  options.phases[0].warmup_epochs = 0.25;  // 2 steps
+  options.batch_size = 16;
+  options.seed = 5;
+  options.lr_span = LrSpan::kWholeRun;
+  options.teacher = Teacher::kInPlace;
+  options.subnet_loss = SubnetLoss::kSum;
+  std::vector<float> rates;
+  options.on_progress = [&](const ShrinkProgress& p) {
+    if (!p.phase_end) rates.push_back(p.lr);
+  };
+
+  std::unique_ptr<ElasticSupernet> straight = TinySupernet(4);
+  absl::StatusOr<ShrinkResult> r0 =
+      TrainSupernet(straight.get(), pool, train, nullptr, options);
+  ASSERT_TRUE(r0.ok()) << r0.status();
+  CosineSchedule one_cosine;
+  one_cosine.base_lr = 0.05f;
+  one_cosine.warmup_steps = 2;
+  one_cosine.total_steps = 16;
+  ASSERT_EQ(rates.size(), 16u);
+  for (int64_t g = 0; g < 16; ++g) {
+    EXPECT_EQ(rates[g], one_cosine.At(g)) << "global step " << g;
+  }
+  EXPECT_LT(rates[4], rates[3]);  // the kernel phase does not restart it
+
+  // The in-place teacher's soft targets reach the students.
+  ShrinkOptions undistilled = options;
+  undistilled.distill_weight = 0.0f;
+  std::unique_ptr<ElasticSupernet> plain = TinySupernet(4);
+  ASSERT_TRUE(
+      TrainSupernet(plain.get(), pool, train, nullptr, undistilled).ok());
+  EXPECT_NE(plain->Parameters()[0]->value, straight->Parameters()[0]->value);
+
+  options.on_progress = nullptr;
+  options.checkpoint_path = dir.Path("s.ckpt");
+  options.checkpoint_steps = 3;
+  options.max_steps = 7;  // the last checkpoint is mid kernel phase, at 6
+  std::unique_ptr<ElasticSupernet> first = TinySupernet(4);
+  ASSERT_TRUE(TrainSupernet(first.get(), pool, train, nullptr, options).ok());
+  options.max_steps = 0;
+  std::unique_ptr<ElasticSupernet> second = TinySupernet(77);
+  absl::StatusOr<ShrinkResult> r2 =
+      TrainSupernet(second.get(), pool, train, nullptr, options);
+  ASSERT_TRUE(r2.ok()) << r2.status();
+  EXPECT_EQ(r2->resumed_from_step, 6);
+  EXPECT_TRUE(r2->finished);
+  ExpectSameWeights(*straight, *second);
+  absl::StatusOr<Checkpoint> end = ReadCheckpoint(dir.Path("s.ckpt"));
+  ASSERT_TRUE(end.ok());
+  EXPECT_TRUE(end->extra.empty());  // no frozen teacher to carry
+  EXPECT_EQ(end->Metadata("method"),
+            "lr whole-run, teacher in-place, loss sum");
+
+  options.lr_span = LrSpan::kPerPhase;
+  std::unique_ptr<ElasticSupernet> third = TinySupernet(1);
+  absl::StatusOr<ShrinkResult> r3 =
+      TrainSupernet(third.get(), pool, train, nullptr, options);
+  EXPECT_EQ(r3.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(r3.status().message(), HasSubstr("method"));
+}
+
+TEST(ProgressiveShrinkingTest, InPlaceDistillationNeedsTheLargestEveryStep) {
+  const Dataset data = Quadrants(32, 1);
+  BatchLoader train(&data, AllIndices(data), Plain(), 3);
+  ThreadPool pool(1);
+  ShrinkOptions options;
+  options.phases = ProgressiveShrinkingPhases(0.05f, 0.5, 0.5, 0.5, 0.5, 2,
+                                              /*with_largest=*/false, true);
+  options.batch_size = 16;
+  options.teacher = Teacher::kInPlace;
+  std::unique_ptr<ElasticSupernet> net = TinySupernet(4);
+  absl::StatusOr<ShrinkResult> r =
+      TrainSupernet(net.get(), pool, train, nullptr, options);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(r.status().message(), HasSubstr("in-place distillation"));
 }
 
 // After progressive shrinking on an easy task, the largest and the smallest

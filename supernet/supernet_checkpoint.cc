@@ -64,6 +64,7 @@ Checkpoint MakeSupernetCheckpoint(ElasticSupernet& net, const Sgd* sgd,
                 {"space", SpaceDefJson(net.space().def())},
                 {"phase", absl::StrCat(position.phase)},
                 {"phases", position.phases},
+                {"method", position.method},
                 {"distill_weight", absl::StrCat(position.distill_weight)}};
   if (teacher != nullptr) {
     for (Parameter* p : teacher->Parameters()) {
@@ -85,6 +86,8 @@ absl::StatusOr<SupernetPosition> SupernetPositionOf(const Checkpoint& ckpt) {
   SupernetPosition p;
   p.state = ckpt.state;
   p.phases = ckpt.Metadata("phases");
+  p.method = ckpt.Metadata("method");
+  if (p.method.empty()) p.method = kLegacyMethod;
   if (!IsSupernetCheckpoint(ckpt) ||
       !absl::SimpleAtoi(ckpt.Metadata("phase"), &p.phase) ||
       !absl::SimpleAtof(ckpt.Metadata("distill_weight"), &p.distill_weight)) {

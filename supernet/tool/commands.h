@@ -45,6 +45,10 @@ struct SupernetFlags {
   int32_t subnets_per_step = 0;    // 0: the schedule's
   int32_t with_largest = -1;       // 0 or 1; < 0: the schedule's
   int32_t with_smallest = -1;      // 0 or 1; < 0: the schedule's
+  // ShrinkOptions' method; empty: the schedule's.
+  std::string lr_span;             // per-phase | whole-run
+  std::string teacher;             // frozen | in-place
+  std::string subnet_loss;         // mean | sum
   int32_t recalibrate = 512;       // BN recalibration images for validation
   int64_t validation_images = -1;  // < 0: the schedule's; 0: all
 };

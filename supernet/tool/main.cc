@@ -76,6 +76,20 @@ int main(int argc, char** argv) {
       ->add_option("--with-smallest", t.supernet.with_smallest,
                    "supernet: 1 = every step also trains the phase's smallest")
       ->check(CLI::Range(0, 1));
+  train
+      ->add_option("--lr-span", t.supernet.lr_span,
+                   "supernet: per-phase (a cosine per phase) or whole-run "
+                   "(one cosine over all phases)")
+      ->check(CLI::IsMember({"per-phase", "whole-run"}));
+  train
+      ->add_option("--teacher", t.supernet.teacher,
+                   "supernet: distillation teacher: frozen (the largest at "
+                   "the first elastic phase) or in-place (the step's largest)")
+      ->check(CLI::IsMember({"frozen", "in-place"}));
+  train
+      ->add_option("--subnet-loss", t.supernet.subnet_loss,
+                   "supernet: a step's loss over its subnets: mean or sum")
+      ->check(CLI::IsMember({"mean", "sum"}));
   train->add_option("--recalibrate", t.supernet.recalibrate,
                     "supernet: BN recalibration images for validation");
   train->add_option("--val-images", t.supernet.validation_images,

@@ -29,6 +29,9 @@ struct SupernetSchedule {
   bool with_largest;
   bool with_smallest;
   int64_t validation_images;  // 0: all
+  LrSpan lr_span = LrSpan::kPerPhase;
+  Teacher teacher = Teacher::kFrozenLargest;
+  SubnetLoss subnet_loss = SubnetLoss::kMean;
 };
 
 SupernetSchedule SupernetScheduleNamed(const std::string& name) {
@@ -114,6 +117,21 @@ absl::Status RunSupernetTrain(const TrainFlags& flags) {
   options.batch_size = flags.batch;
   options.sgd.weight_decay = flags.weight_decay;
   options.distill_weight = flags.supernet.distill;
+  const SupernetFlags& f = flags.supernet;
+  options.lr_span = f.lr_span.empty()          ? schedule.lr_span
+                    : f.lr_span == "whole-run" ? LrSpan::kWholeRun
+                                               : LrSpan::kPerPhase;
+  options.teacher = f.teacher.empty()         ? schedule.teacher
+                    : f.teacher == "in-place" ? Teacher::kInPlace
+                                              : Teacher::kFrozenLargest;
+  options.subnet_loss = f.subnet_loss.empty()    ? schedule.subnet_loss
+                        : f.subnet_loss == "sum" ? SubnetLoss::kSum
+                                                 : SubnetLoss::kMean;
+  if (options.lr_span == LrSpan::kWholeRun && f.elastic_lr_scale > 0) {
+    return absl::InvalidArgumentError(
+        "--elastic-lr-scale: with --lr-span whole-run every phase follows "
+        "the full phase's cosine (--lr); there are no elastic peak rates");
+  }
   options.seed = flags.seed;
   options.checkpoint_path = flags.out;
   options.checkpoint_seconds = flags.checkpoint_seconds;
@@ -142,10 +160,10 @@ absl::Status RunSupernetTrain(const TrainFlags& flags) {
       searchspace::CanonicalString(net->Largest()), MbnetMacs(largest) / 1e6,
       searchspace::CanonicalString(net->Smallest()), MbnetMacs(smallest) / 1e6,
       transforms);
-  Log()->info("schedule: {}; batch {}, wd {}, {} threads, kernels {}, out {}",
-              PhasesString(options.phases), options.batch_size,
-              options.sgd.weight_decay, flags.threads, KernelSetName(),
-              flags.out);
+  Log()->info(
+      "schedule: {}; {}; batch {}, wd {}, {} threads, kernels {}, out {}",
+      PhasesString(options.phases), MethodString(options), options.batch_size,
+      options.sgd.weight_decay, flags.threads, KernelSetName(), flags.out);
 
   std::vector<int64_t> train_indices = data.split.train;
   if (flags.train_limit > 0 &&

@@ -8,13 +8,15 @@
 //           at the start of the phase)
 //
 // — sampling `subnets_per_step` subnets of the phase per step (OFA's
-// dynamic batch; the loss is their mean, and optionally the sandwich rule
-// fixes the largest and smallest among them) with knowledge distillation
-// from the largest subnet: at the start of the first elastic phase the
-// largest subnet is frozen as the teacher (an extracted static Mbnet,
-// inference mode) and every student loss adds distill_weight times the
-// soft-target cross-entropy against it. Each phase has its own cosine schedule
-// and a fresh SGD velocity, like OFA's separate runs per phase.
+// dynamic batch; the step's loss is their mean or sum, and optionally the
+// sandwich rule fixes the largest and smallest among them) with knowledge
+// distillation from the largest subnet: every student loss adds
+// distill_weight times the soft-target cross-entropy against the teacher,
+// which is either the largest subnet frozen at the start of the first
+// elastic phase (OFA) or the largest subnet of the same step (in-place,
+// BigNAS). The learning rate either follows a cosine per phase with a
+// fresh SGD velocity (OFA's separate runs per phase) or one cosine over the
+// whole run (ShrinkOptions::lr_span).
 //
 // Resuming: when options.checkpoint_path exists, TrainSupernet restores the
 // supernet, the optimizer, the teacher and the position (phase, step) and
@@ -93,12 +95,50 @@ struct ShrinkProgress {
   std::vector<SubnetAccuracy> validation;
 };
 
+// How the learning rate runs across the phases.
+enum class LrSpan {
+  // Each phase its own cosine from its ShrinkPhase::lr and warm-up, and a
+  // fresh SGD velocity: OFA's separate runs per phase. Each elastic phase
+  // restarts at a high rate, which costs the already trained largest subnet.
+  kPerPhase,
+  // One cosine over all steps of all phases, with the first phase's peak
+  // and warm-up (later phases' ShrinkPhase::lr is unused), and the velocity
+  // carried across phases (cleared only when channels are sorted, as it
+  // no longer matches them): a phase start changes what is sampled, not
+  // the rate.
+  kWholeRun,
+};
+
+// Where the soft targets come from.
+enum class Teacher {
+  // The largest subnet, extracted and frozen at the start of the first
+  // elastic phase, run in inference mode on every batch.
+  kFrozenLargest,
+  // The largest subnet of the same step (the sandwich's first member; its
+  // logits before the step's update): no extra forward pass, and a teacher
+  // that keeps learning. REQUIRES with_largest in every elastic phase.
+  kInPlace,
+};
+
+// How a step combines its subnets' losses.
+enum class SubnetLoss {
+  // The mean: a phase's lr means the same for any subnets_per_step, but
+  // the largest subnet moves 1/subnets as far per step as when trained
+  // alone.
+  kMean,
+  // The sum (OFA, BigNAS): each subnet moves as far as alone.
+  kSum,
+};
+
 struct ShrinkOptions {
   std::vector<ShrinkPhase> phases;
   int32_t batch_size = 128;
   SgdOptions sgd;
   // Weight of the distillation loss; 0 turns distillation off.
   float distill_weight = 1.0f;
+  LrSpan lr_span = LrSpan::kPerPhase;
+  Teacher teacher = Teacher::kFrozenLargest;
+  SubnetLoss subnet_loss = SubnetLoss::kMean;
   uint64_t seed = 1;
   std::string checkpoint_path;  // empty: no checkpoints
   double checkpoint_seconds = 60.0;
@@ -111,6 +151,10 @@ struct ShrinkOptions {
   int64_t validation_images = 0;
   std::function<void(const ShrinkProgress&)> on_progress;
 };
+
+// "lr per-phase, teacher frozen, loss mean" — identifies the method in
+// checkpoints, beside PhasesString.
+std::string MethodString(const ShrinkOptions& options);
 
 struct ShrinkResult {
   bool finished = false;

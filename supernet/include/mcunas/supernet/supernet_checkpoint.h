@@ -26,13 +26,20 @@ namespace mcunas::supernet {
 
 // Where a supernet run stands: `state` as for a static run with epoch and
 // step counted within the phase; `phase` the 0-based phase of that
-// position; `phases` the schedule (PhasesString).
+// position; `phases` the schedule (PhasesString), `method` how it is
+// trained (MethodString; checkpoints from before there was a choice read as
+// kLegacyMethod).
 struct SupernetPosition {
   TrainState state;
   int32_t phase = 0;
   std::string phases;
+  std::string method;
   float distill_weight = 0.0f;
 };
+
+// The only method there was before checkpoints recorded it.
+inline constexpr char kLegacyMethod[] =
+    "lr per-phase, teacher frozen, loss mean";
 
 // A space definition as JSON that searchspace::ParseSpaceJson reads back.
 std::string SpaceDefJson(const searchspace::SpaceDef& def);
