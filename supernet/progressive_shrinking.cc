@@ -86,18 +86,48 @@ absl::Status CheckResumable(const Checkpoint& ckpt,
 }
 
 absl::Status CheckMethod(const ShrinkOptions& o) {
-  if (o.teacher != Teacher::kInPlace || o.distill_weight <= 0) {
-    return absl::OkStatus();
+  const bool shares = o.subnet_loss == SubnetLoss::kLargestShare;
+  if (shares && !(o.largest_share > 0 && o.largest_share < 1)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("largest subnet's loss share ", o.largest_share,
+                     " is not between 0 and 1"));
   }
+  const bool in_place = o.teacher == Teacher::kInPlace && o.distill_weight > 0;
   for (const ShrinkPhase& p : o.phases) {
-    if (Elastic(p) && !p.with_largest) {
+    if (!Elastic(p) || p.with_largest) continue;
+    if (in_place) {
       return absl::InvalidArgumentError(absl::StrCat(
           "phase ", p.name,
           ": in-place distillation needs the largest subnet in every step "
           "(the sandwich rule's with_largest)"));
     }
+    if (shares && p.subnets_per_step > 1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "phase ", p.name,
+          ": a loss share for the largest subnet needs it in every step "
+          "(the sandwich rule's with_largest)"));
+    }
   }
   return absl::OkStatus();
+}
+
+std::string SubnetLossName(const ShrinkOptions& o) {
+  switch (o.subnet_loss) {
+    case SubnetLoss::kSum:
+      return "sum";
+    case SubnetLoss::kLargestShare:
+      return absl::StrCat("largest ", o.largest_share);
+    case SubnetLoss::kMean:
+      break;
+  }
+  return "mean";
+}
+
+// With SubnetLoss::kLargestShare, the weight of subnet j's loss in a step
+// of n > 1 subnets (j 0 is the sandwich's largest, CheckMethod).
+float LargestShareWeight(const ShrinkOptions& o, int32_t j, int32_t n) {
+  return j == 0 ? o.largest_share
+                : (1.0f - o.largest_share) / static_cast<float>(n - 1);
 }
 
 }  // namespace
@@ -132,7 +162,7 @@ std::string MethodString(const ShrinkOptions& options) {
       "lr ", options.lr_span == LrSpan::kWholeRun ? "whole-run" : "per-phase",
       ", teacher ",
       options.teacher == Teacher::kInPlace ? "in-place" : "frozen", ", loss ",
-      options.subnet_loss == SubnetLoss::kSum ? "sum" : "mean");
+      SubnetLossName(options));
 }
 
 std::string PhasesString(const std::vector<ShrinkPhase>& phases) {
@@ -184,6 +214,7 @@ absl::StatusOr<ShrinkResult> TrainSupernet(ElasticSupernet* net,
   pos.distill_weight = options.distill_weight;
   const bool in_place = options.teacher == Teacher::kInPlace;
   const bool whole_run = options.lr_span == LrSpan::kWholeRun;
+  const bool shares = options.subnet_loss == SubnetLoss::kLargestShare;
   std::unique_ptr<Mbnet> teacher;  // the frozen one; null when in place
   ShrinkResult result;
 
@@ -312,21 +343,23 @@ absl::StatusOr<ShrinkResult> TrainSupernet(ElasticSupernet* net,
         step_loss += loss;
         step_correct += correct;
         if (subnets > 1) {
+          // A share weights each gradient as it is added; mean and sum add
+          // them and scale once below, as they always have, so runs of
+          // either stay the same bit for bit.
+          const float w =
+              shares ? LargestShareWeight(options, j, subnets) : 1.0f;
           for (size_t p = 0; p < params.size(); ++p) {
             std::vector<float>& sum = grad_sum[p];
             const std::vector<float>& g = params[p]->grad;
-            if (j == 0) {
-              sum = g;
-            } else {
-              for (size_t i = 0; i < g.size(); ++i) sum[i] += g[i];
-            }
+            if (j == 0) sum.assign(g.size(), 0.0f);
+            for (size_t i = 0; i < g.size(); ++i) sum[i] += w * g[i];
           }
         }
       }
       if (subnets > 1) {
-        const float scale = options.subnet_loss == SubnetLoss::kSum
-                                ? 1.0f
-                                : 1.0f / static_cast<float>(subnets);
+        const float scale = options.subnet_loss == SubnetLoss::kMean
+                                ? 1.0f / static_cast<float>(subnets)
+                                : 1.0f;
         for (size_t p = 0; p < params.size(); ++p) {
           std::vector<float>& g = params[p]->grad;
           for (size_t i = 0; i < g.size(); ++i) g[i] = grad_sum[p][i] * scale;

@@ -256,6 +256,68 @@ TEST(ProgressiveShrinkingTest, InPlaceDistillationNeedsTheLargestEveryStep) {
   EXPECT_THAT(r.status().message(), HasSubstr("in-place distillation"));
 }
 
+// A share of 1/3 for the largest of three subnets is the mean, up to
+// rounding; a share of 1/2 moves the weights elsewhere; a share outside
+// (0, 1) or without the largest in every step is refused.
+TEST(ProgressiveShrinkingTest, LargestShareWeightsTheLargestSubnetsLoss) {
+  const Dataset data = Quadrants(64, 1);
+  BatchLoader train(&data, AllIndices(data), Plain(), 3);
+  ThreadPool pool(2);
+  ShrinkOptions options;
+  options.phases =
+      ProgressiveShrinkingPhases(0.05f, 0.5, 0.5, 0.5, 0.5, 3, true, true);
+  options.batch_size = 16;
+  auto train_with = [&](const ShrinkOptions& o) {
+    std::unique_ptr<ElasticSupernet> net = TinySupernet(4);
+    absl::StatusOr<ShrinkResult> r =
+        TrainSupernet(net.get(), pool, train, nullptr, o);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return net;
+  };
+  auto max_difference = [](ElasticSupernet& a, ElasticSupernet& b) {
+    float most = 0.0f;
+    const std::vector<Parameter*> pa = a.Parameters();
+    const std::vector<Parameter*> pb = b.Parameters();
+    for (size_t p = 0; p < pa.size(); ++p) {
+      for (size_t i = 0; i < pa[p]->value.size(); ++i) {
+        most = std::max(most, std::abs(pa[p]->value[i] - pb[p]->value[i]));
+      }
+    }
+    return most;
+  };
+  std::unique_ptr<ElasticSupernet> mean = train_with(options);
+  options.subnet_loss = SubnetLoss::kLargestShare;
+  options.largest_share = 1.0f / 3.0f;
+  std::unique_ptr<ElasticSupernet> third = train_with(options);
+  options.largest_share = 0.5f;
+  std::unique_ptr<ElasticSupernet> half = train_with(options);
+  EXPECT_LT(max_difference(*mean, *third), 1e-5f);
+  EXPECT_GT(max_difference(*mean, *half), 1e-3f);
+  // Nearly all of the step to the largest is nearly training it alone:
+  // the share goes to the sandwich's largest, not another member.
+  options.largest_share = 0.99999f;
+  std::unique_ptr<ElasticSupernet> nearly_alone = train_with(options);
+  ShrinkOptions largest_only = options;
+  largest_only.subnet_loss = SubnetLoss::kMean;
+  for (ShrinkPhase& p : largest_only.phases) p.subnets_per_step = 1;
+  std::unique_ptr<ElasticSupernet> alone = train_with(largest_only);
+  EXPECT_LT(max_difference(*alone, *nearly_alone), 1e-4f);
+  EXPECT_GT(max_difference(*alone, *half), 1e-3f);
+  options.largest_share = 0.5f;
+  EXPECT_EQ(MethodString(options),
+            "lr per-phase, teacher frozen, loss largest 0.5");
+
+  options.largest_share = 1.5f;
+  std::unique_ptr<ElasticSupernet> net = TinySupernet(4);
+  absl::StatusOr<ShrinkResult> r =
+      TrainSupernet(net.get(), pool, train, nullptr, options);
+  EXPECT_THAT(r.status().message(), HasSubstr("loss share 1.5"));
+  options.largest_share = 0.5f;
+  options.phases[2].with_largest = false;
+  r = TrainSupernet(net.get(), pool, train, nullptr, options);
+  EXPECT_THAT(r.status().message(), HasSubstr("phase depth"));
+}
+
 // After progressive shrinking on an easy task, the largest and the smallest
 // subnet, extracted and BN-recalibrated, classify held-out images, in float
 // and as int8 models on the engine; the checkpoint reproduces the supernet.

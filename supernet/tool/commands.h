@@ -48,7 +48,8 @@ struct SupernetFlags {
   // ShrinkOptions' method; empty: the schedule's.
   std::string lr_span;             // per-phase | whole-run
   std::string teacher;             // frozen | in-place
-  std::string subnet_loss;         // mean | sum
+  std::string subnet_loss;         // mean | sum | largest-share
+  float largest_share = 0.5f;      // with largest-share
   int32_t recalibrate = 512;       // BN recalibration images for validation
   int64_t validation_images = -1;  // < 0: the schedule's; 0: all
 };

@@ -88,8 +88,15 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"frozen", "in-place"}));
   train
       ->add_option("--subnet-loss", t.supernet.subnet_loss,
-                   "supernet: a step's loss over its subnets: mean or sum")
-      ->check(CLI::IsMember({"mean", "sum"}));
+                   "supernet: a step's loss over its subnets: mean, sum or "
+                   "largest-share (the largest --largest-share of it, the "
+                   "others the rest)")
+      ->check(CLI::IsMember({"mean", "sum", "largest-share"}));
+  train
+      ->add_option("--largest-share", t.supernet.largest_share,
+                   "supernet: the largest subnet's share of a step's loss "
+                   "with --subnet-loss largest-share")
+      ->check(CLI::Range(0.0, 1.0));
   train->add_option("--recalibrate", t.supernet.recalibrate,
                     "supernet: BN recalibration images for validation");
   train->add_option("--val-images", t.supernet.validation_images,

@@ -133,7 +133,10 @@ absl::Status RunSupernetTrain(const TrainFlags& flags) {
                                               : Teacher::kFrozenLargest;
   options.subnet_loss = f.subnet_loss.empty()    ? schedule.subnet_loss
                         : f.subnet_loss == "sum" ? SubnetLoss::kSum
-                                                 : SubnetLoss::kMean;
+                        : f.subnet_loss == "largest-share"
+                            ? SubnetLoss::kLargestShare
+                            : SubnetLoss::kMean;
+  options.largest_share = f.largest_share;
   if (options.lr_span == LrSpan::kWholeRun && f.elastic_lr_scale > 0) {
     return absl::InvalidArgumentError(
         "--elastic-lr-scale: with --lr-span whole-run every phase follows "

@@ -128,6 +128,12 @@ enum class SubnetLoss {
   kMean,
   // The sum (OFA, BigNAS): each subnet moves as far as alone.
   kSum,
+  // Weights that sum to 1 like the mean's, but the largest subnet (the
+  // sandwich's first member) gets ShrinkOptions::largest_share of the step
+  // and the others the rest equally: the largest keeps more of each step
+  // without the sum's larger total step. REQUIRES with_largest in every
+  // elastic phase with more than one subnet per step.
+  kLargestShare,
 };
 
 struct ShrinkOptions {
@@ -139,6 +145,7 @@ struct ShrinkOptions {
   LrSpan lr_span = LrSpan::kPerPhase;
   Teacher teacher = Teacher::kFrozenLargest;
   SubnetLoss subnet_loss = SubnetLoss::kMean;
+  float largest_share = 0.5f;  // in (0, 1); for SubnetLoss::kLargestShare
   uint64_t seed = 1;
   std::string checkpoint_path;  // empty: no checkpoints
   double checkpoint_seconds = 60.0;
@@ -152,7 +159,8 @@ struct ShrinkOptions {
   std::function<void(const ShrinkProgress&)> on_progress;
 };
 
-// "lr per-phase, teacher frozen, loss mean" — identifies the method in
+// "lr per-phase, teacher frozen, loss mean" (or "loss largest 0.5") —
+// identifies the method in
 // checkpoints, beside PhasesString.
 std::string MethodString(const ShrinkOptions& options);
 
