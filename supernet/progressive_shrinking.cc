@@ -165,13 +165,28 @@ std::string MethodString(const ShrinkOptions& options) {
       SubnetLossName(options));
 }
 
+SandwichSlot SlotOf(const ShrinkPhase& phase, int64_t phase_step, int32_t j) {
+  if (!Elastic(phase)) return SandwichSlot::kLargest;
+  if (phase.with_largest && j == 0) return SandwichSlot::kLargest;
+  const int32_t smallest_slot = phase.with_largest ? 1 : 0;
+  if (phase.with_smallest && j == smallest_slot &&
+      phase_step % phase.smallest_every == 0) {
+    return SandwichSlot::kSmallest;
+  }
+  return SandwichSlot::kRandom;
+}
+
 std::string PhasesString(const std::vector<ShrinkPhase>& phases) {
   std::vector<std::string> parts;
   for (const ShrinkPhase& p : phases) {
+    // "/N" only when not every step, so that older checkpoints' strings,
+    // and with them their resumes, stay the same.
+    const std::string every =
+        p.smallest_every > 1 ? absl::StrCat("/", p.smallest_every) : "";
     parts.push_back(absl::StrFormat(
-        "%s %ge lr%g w%g x%d L%d S%d k%d d%d e%d", p.name, p.epochs, p.lr,
+        "%s %ge lr%g w%g x%d L%d S%d%s k%d d%d e%d", p.name, p.epochs, p.lr,
         p.warmup_epochs, p.subnets_per_step, p.with_largest, p.with_smallest,
-        p.elastic.kernel, p.elastic.depth, p.elastic.expand));
+        every, p.elastic.kernel, p.elastic.depth, p.elastic.expand));
   }
   return absl::StrJoin(parts, "; ");
 }
@@ -192,11 +207,12 @@ absl::StatusOr<ShrinkResult> TrainSupernet(ElasticSupernet* net,
   std::vector<int64_t> phase_steps;
   int64_t total_steps = 0;
   for (const ShrinkPhase& p : options.phases) {
-    if (!(p.epochs > 0) || p.subnets_per_step < 1 || !(p.lr > 0)) {
+    if (!(p.epochs > 0) || p.subnets_per_step < 1 || !(p.lr > 0) ||
+        p.smallest_every < 1) {
       return absl::InvalidArgumentError(
           absl::StrCat("phase ", p.name,
-                       ": epochs and lr must be positive and at least "
-                       "one subnet per step"));
+                       ": epochs, lr and smallest_every must be positive and "
+                       "at least one subnet per step"));
     }
     phase_steps.push_back(std::max<int64_t>(
         1, std::llround(p.epochs * static_cast<double>(steps_per_epoch))));
@@ -309,16 +325,17 @@ absl::StatusOr<ShrinkResult> TrainSupernet(ElasticSupernet* net,
       int64_t step_correct = 0;
       for (int32_t j = 0; j < subnets; ++j) {
         // The sandwich's fixed members first, then random subnets.
-        const int32_t largest_slot = phase.with_largest ? 0 : -1;
-        const int32_t smallest_slot =
-            phase.with_smallest ? (phase.with_largest ? 1 : 0) : -1;
         ArchSpec arch;
-        if (!elastic || j == largest_slot) {
-          arch = net->Largest();
-        } else if (j == smallest_slot) {
-          arch = SmallestOfPhase(*net, phase.elastic);
-        } else {
-          arch = net->Sample(phase.elastic, rng);
+        switch (SlotOf(phase, st.step, j)) {
+          case SandwichSlot::kLargest:
+            arch = net->Largest();
+            break;
+          case SandwichSlot::kSmallest:
+            arch = SmallestOfPhase(*net, phase.elastic);
+            break;
+          case SandwichSlot::kRandom:
+            arch = net->Sample(phase.elastic, rng);
+            break;
         }
         MCUNAS_RETURN_IF_ERROR(net->SetActive(arch));
         net->Forward(pool, images, ForwardMode::kTrain, &logits);

@@ -318,6 +318,62 @@ TEST(ProgressiveShrinkingTest, LargestShareWeightsTheLargestSubnetsLoss) {
   EXPECT_THAT(r.status().message(), HasSubstr("phase depth"));
 }
 
+// --smallest-every: the sandwich's smallest on steps 0, N, 2N, ... of a
+// phase and a random subnet in its place between; every step for N = 1;
+// the full phase always the largest. The schedule string tells them apart
+// (and keeps N = 1's as it was), and training follows the rule.
+TEST(ProgressiveShrinkingTest, SmallestEveryNthStepAlternatesWithRandom) {
+  std::vector<ShrinkPhase> phases =
+      ProgressiveShrinkingPhases(0.05f, 0.5, 0.5, 0.5, 0.5, 2, true, true);
+  const ShrinkPhase every_step = phases[3];
+  for (size_t p = 1; p < phases.size(); ++p) phases[p].smallest_every = 2;
+  const ShrinkPhase& every_second = phases[3];
+  for (int64_t step = 0; step < 4; ++step) {
+    EXPECT_EQ(SlotOf(phases[0], step, 0), SandwichSlot::kLargest);
+    EXPECT_EQ(SlotOf(every_second, step, 0), SandwichSlot::kLargest);
+    EXPECT_EQ(SlotOf(every_step, step, 1), SandwichSlot::kSmallest);
+    EXPECT_EQ(SlotOf(every_second, step, 1),
+              step % 2 == 0 ? SandwichSlot::kSmallest : SandwichSlot::kRandom);
+  }
+  ShrinkPhase no_largest = every_second;
+  no_largest.with_largest = false;
+  EXPECT_EQ(SlotOf(no_largest, 4, 0), SandwichSlot::kSmallest);
+  EXPECT_EQ(SlotOf(no_largest, 5, 0), SandwichSlot::kRandom);
+  EXPECT_EQ(SlotOf(no_largest, 4, 1), SandwichSlot::kRandom);
+  EXPECT_THAT(PhasesString({every_step}), HasSubstr(" S1 k1"));
+  EXPECT_THAT(PhasesString({every_second}), HasSubstr(" S1/2 k1"));
+
+  const Dataset data = Quadrants(64, 1);
+  BatchLoader train(&data, AllIndices(data), Plain(), 3);
+  ThreadPool pool(2);
+  ShrinkOptions options;
+  options.phases = phases;
+  options.batch_size = 16;
+  auto train_with = [&](const ShrinkOptions& o) {
+    std::unique_ptr<ElasticSupernet> net = TinySupernet(4);
+    absl::StatusOr<ShrinkResult> r =
+        TrainSupernet(net.get(), pool, train, nullptr, o);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return net;
+  };
+  std::unique_ptr<ElasticSupernet> alternating = train_with(options);
+  ShrinkOptions same = options;
+  std::unique_ptr<ElasticSupernet> again = train_with(same);
+  ExpectSameWeights(*alternating, *again);
+  ShrinkOptions always = options;
+  for (ShrinkPhase& p : always.phases) p.smallest_every = 1;
+  std::unique_ptr<ElasticSupernet> sandwich = train_with(always);
+  EXPECT_NE(alternating->Parameters()[0]->value,
+            sandwich->Parameters()[0]->value);
+
+  options.phases[2].smallest_every = 0;
+  std::unique_ptr<ElasticSupernet> net = TinySupernet(4);
+  absl::StatusOr<ShrinkResult> r =
+      TrainSupernet(net.get(), pool, train, nullptr, options);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(r.status().message(), HasSubstr("smallest_every"));
+}
+
 // After progressive shrinking on an easy task, the largest and the smallest
 // subnet, extracted and BN-recalibrated, classify held-out images, in float
 // and as int8 models on the engine; the checkpoint reproduces the supernet.

@@ -45,6 +45,7 @@ struct SupernetFlags {
   int32_t subnets_per_step = 0;    // 0: the schedule's
   int32_t with_largest = -1;       // 0 or 1; < 0: the schedule's
   int32_t with_smallest = -1;      // 0 or 1; < 0: the schedule's
+  int32_t smallest_every = 0;      // 0: the schedule's
   // ShrinkOptions' method; empty: the schedule's.
   std::string lr_span;             // per-phase | whole-run
   std::string teacher;             // frozen | in-place

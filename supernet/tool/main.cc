@@ -77,6 +77,11 @@ int main(int argc, char** argv) {
                    "supernet: 1 = every step also trains the phase's smallest")
       ->check(CLI::Range(0, 1));
   train
+      ->add_option("--smallest-every", t.supernet.smallest_every,
+                   "supernet: with --with-smallest, the smallest every Nth "
+                   "step (a random subnet in its place on the others)")
+      ->check(CLI::PositiveNumber);
+  train
       ->add_option("--lr-span", t.supernet.lr_span,
                    "supernet: per-phase (a cosine per phase) or whole-run "
                    "(one cosine over all phases)")

@@ -29,6 +29,7 @@ struct SupernetSchedule {
   bool with_largest;
   bool with_smallest;
   int64_t validation_images;  // 0: all
+  int32_t smallest_every = 1;  // ShrinkPhase::smallest_every, elastic phases
   LrSpan lr_span = LrSpan::kPerPhase;
   Teacher teacher = Teacher::kFrozenLargest;
   SubnetLoss subnet_loss = SubnetLoss::kMean;
@@ -120,6 +121,9 @@ absl::Status RunSupernetTrain(const TrainFlags& flags) {
                                      : schedule.elastic_lr_scale;
   for (size_t p = 1; p < options.phases.size(); ++p) {
     options.phases[p].lr *= elastic_lr_scale;
+    options.phases[p].smallest_every = flags.supernet.smallest_every > 0
+                                           ? flags.supernet.smallest_every
+                                           : schedule.smallest_every;
   }
   options.batch_size = flags.batch;
   options.sgd.weight_decay = flags.weight_decay;

@@ -58,7 +58,17 @@ struct ShrinkPhase {
   // one for the phase to train anything in between.
   bool with_largest = false;
   bool with_smallest = false;
+  // With with_smallest: the smallest takes its slot on every
+  // smallest_every-th step of the phase (steps 0, N, 2N, ...) and a random
+  // subnet takes it on the others. With 2 subnets per step and 2 here, the
+  // steps alternate [largest, smallest] and [largest, random]: cheaper
+  // steps than a three-member sandwich, so more of them fit in the hour.
+  int32_t smallest_every = 1;
 };
+
+// Which subnet fills place `j` of a step of an elastic phase.
+enum class SandwichSlot { kLargest, kSmallest, kRandom };
+SandwichSlot SlotOf(const ShrinkPhase& phase, int64_t phase_step, int32_t j);
 
 // The four phases (peak lr: full `lr`, kernel 0.4 lr, depth and expand
 // 0.25 lr) with the given lengths in epochs.
@@ -68,7 +78,7 @@ std::vector<ShrinkPhase> ProgressiveShrinkingPhases(
     bool with_smallest = false);
 
 // "full 1e lr0.1 w0.5 x1 L0 S0 k0 d0 e0; kernel ..." — identifies a schedule
-// in checkpoints.
+// in checkpoints (S1/2: the smallest every second step).
 std::string PhasesString(const std::vector<ShrinkPhase>& phases);
 
 struct SubnetAccuracy {
