@@ -240,6 +240,22 @@ TEST(ProgressiveShrinkingTest, WholeRunMethodKeepsTheRateAndResumes) {
   EXPECT_THAT(r3.status().message(), HasSubstr("method"));
 }
 
+// 64 Quadrants images in batches of 16, and a fresh TinySupernet(4)
+// trained on them per Run.
+struct TinyTraining {
+  Dataset data = Quadrants(64, 1);
+  BatchLoader train{&data, AllIndices(data), Plain(), 3};
+  ThreadPool pool{2};
+
+  std::unique_ptr<ElasticSupernet> Run(const ShrinkOptions& options) {
+    std::unique_ptr<ElasticSupernet> net = TinySupernet(4);
+    absl::StatusOr<ShrinkResult> r =
+        TrainSupernet(net.get(), pool, train, nullptr, options);
+    EXPECT_TRUE(r.ok()) << r.status();
+    return net;
+  }
+};
+
 TEST(ProgressiveShrinkingTest, InPlaceDistillationNeedsTheLargestEveryStep) {
   const Dataset data = Quadrants(32, 1);
   BatchLoader train(&data, AllIndices(data), Plain(), 3);
@@ -260,20 +276,11 @@ TEST(ProgressiveShrinkingTest, InPlaceDistillationNeedsTheLargestEveryStep) {
 // rounding; a share of 1/2 moves the weights elsewhere; a share outside
 // (0, 1) or without the largest in every step is refused.
 TEST(ProgressiveShrinkingTest, LargestShareWeightsTheLargestSubnetsLoss) {
-  const Dataset data = Quadrants(64, 1);
-  BatchLoader train(&data, AllIndices(data), Plain(), 3);
-  ThreadPool pool(2);
+  TinyTraining tiny;
   ShrinkOptions options;
   options.phases =
       ProgressiveShrinkingPhases(0.05f, 0.5, 0.5, 0.5, 0.5, 3, true, true);
   options.batch_size = 16;
-  auto train_with = [&](const ShrinkOptions& o) {
-    std::unique_ptr<ElasticSupernet> net = TinySupernet(4);
-    absl::StatusOr<ShrinkResult> r =
-        TrainSupernet(net.get(), pool, train, nullptr, o);
-    EXPECT_TRUE(r.ok()) << r.status();
-    return net;
-  };
   auto max_difference = [](ElasticSupernet& a, ElasticSupernet& b) {
     float most = 0.0f;
     const std::vector<Parameter*> pa = a.Parameters();
@@ -285,22 +292,22 @@ TEST(ProgressiveShrinkingTest, LargestShareWeightsTheLargestSubnetsLoss) {
     }
     return most;
   };
-  std::unique_ptr<ElasticSupernet> mean = train_with(options);
+  std::unique_ptr<ElasticSupernet> mean = tiny.Run(options);
   options.subnet_loss = SubnetLoss::kLargestShare;
   options.largest_share = 1.0f / 3.0f;
-  std::unique_ptr<ElasticSupernet> third = train_with(options);
+  std::unique_ptr<ElasticSupernet> third = tiny.Run(options);
   options.largest_share = 0.5f;
-  std::unique_ptr<ElasticSupernet> half = train_with(options);
+  std::unique_ptr<ElasticSupernet> half = tiny.Run(options);
   EXPECT_LT(max_difference(*mean, *third), 1e-5f);
   EXPECT_GT(max_difference(*mean, *half), 1e-3f);
   // Nearly all of the step to the largest is nearly training it alone:
   // the share goes to the sandwich's largest, not another member.
   options.largest_share = 0.99999f;
-  std::unique_ptr<ElasticSupernet> nearly_alone = train_with(options);
+  std::unique_ptr<ElasticSupernet> nearly_alone = tiny.Run(options);
   ShrinkOptions largest_only = options;
   largest_only.subnet_loss = SubnetLoss::kMean;
   for (ShrinkPhase& p : largest_only.phases) p.subnets_per_step = 1;
-  std::unique_ptr<ElasticSupernet> alone = train_with(largest_only);
+  std::unique_ptr<ElasticSupernet> alone = tiny.Run(largest_only);
   EXPECT_LT(max_difference(*alone, *nearly_alone), 1e-4f);
   EXPECT_GT(max_difference(*alone, *half), 1e-3f);
   options.largest_share = 0.5f;
@@ -310,11 +317,11 @@ TEST(ProgressiveShrinkingTest, LargestShareWeightsTheLargestSubnetsLoss) {
   options.largest_share = 1.5f;
   std::unique_ptr<ElasticSupernet> net = TinySupernet(4);
   absl::StatusOr<ShrinkResult> r =
-      TrainSupernet(net.get(), pool, train, nullptr, options);
+      TrainSupernet(net.get(), tiny.pool, tiny.train, nullptr, options);
   EXPECT_THAT(r.status().message(), HasSubstr("loss share 1.5"));
   options.largest_share = 0.5f;
   options.phases[2].with_largest = false;
-  r = TrainSupernet(net.get(), pool, train, nullptr, options);
+  r = TrainSupernet(net.get(), tiny.pool, tiny.train, nullptr, options);
   EXPECT_THAT(r.status().message(), HasSubstr("phase depth"));
 }
 
@@ -343,33 +350,23 @@ TEST(ProgressiveShrinkingTest, SmallestEveryNthStepAlternatesWithRandom) {
   EXPECT_THAT(PhasesString({every_step}), HasSubstr(" S1 k1"));
   EXPECT_THAT(PhasesString({every_second}), HasSubstr(" S1/2 k1"));
 
-  const Dataset data = Quadrants(64, 1);
-  BatchLoader train(&data, AllIndices(data), Plain(), 3);
-  ThreadPool pool(2);
+  TinyTraining tiny;
   ShrinkOptions options;
   options.phases = phases;
   options.batch_size = 16;
-  auto train_with = [&](const ShrinkOptions& o) {
-    std::unique_ptr<ElasticSupernet> net = TinySupernet(4);
-    absl::StatusOr<ShrinkResult> r =
-        TrainSupernet(net.get(), pool, train, nullptr, o);
-    EXPECT_TRUE(r.ok()) << r.status();
-    return net;
-  };
-  std::unique_ptr<ElasticSupernet> alternating = train_with(options);
-  ShrinkOptions same = options;
-  std::unique_ptr<ElasticSupernet> again = train_with(same);
+  std::unique_ptr<ElasticSupernet> alternating = tiny.Run(options);
+  std::unique_ptr<ElasticSupernet> again = tiny.Run(options);
   ExpectSameWeights(*alternating, *again);
   ShrinkOptions always = options;
   for (ShrinkPhase& p : always.phases) p.smallest_every = 1;
-  std::unique_ptr<ElasticSupernet> sandwich = train_with(always);
+  std::unique_ptr<ElasticSupernet> sandwich = tiny.Run(always);
   EXPECT_NE(alternating->Parameters()[0]->value,
             sandwich->Parameters()[0]->value);
 
   options.phases[2].smallest_every = 0;
   std::unique_ptr<ElasticSupernet> net = TinySupernet(4);
   absl::StatusOr<ShrinkResult> r =
-      TrainSupernet(net.get(), pool, train, nullptr, options);
+      TrainSupernet(net.get(), tiny.pool, tiny.train, nullptr, options);
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(r.status().message(), HasSubstr("smallest_every"));
 }
