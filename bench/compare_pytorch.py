@@ -94,7 +94,7 @@ def torch_images_per_second(batch, threads, seconds):
 
 def mcunas_images_per_second(bench, batch, threads, seconds):
     out = subprocess.run(
-        [bench, f"--benchmark_filter=BM_TrainStep/{batch}/{threads}/",
+        [bench, f"--benchmark_filter=BM_TrainStep/{batch}/{threads}/0/",
          f"--benchmark_min_time={seconds}", "--benchmark_format=json"],
         check=True, capture_output=True, text=True).stdout
     result = json.loads(out)["benchmarks"][0]

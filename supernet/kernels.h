@@ -1,8 +1,8 @@
-// Private. The hot element-wise and depthwise loops of supernet training,
-// as one table of function pointers. The same source (kernels_impl.inc) is
-// compiled twice: generic x86-64 (SSE2) and AVX2+FMA; Kernels() picks the
-// best the CPU supports once. Everything else (GEMMs, threading) lives in
-// ops.cc.
+// Private. The hot element-wise, depthwise and pointwise loops of supernet
+// training, as one table of function pointers. The same source
+// (kernels_impl.inc) is compiled twice: generic x86-64 (SSE2) and
+// AVX2+FMA; Kernels() picks the best the CPU supports once. Everything else
+// (OpenBLAS GEMMs, threading) lives in ops.cc.
 //
 // All functions work on raw NHWC buffers of one thread's chunk and never
 // allocate; the caller splits work across threads. Stateless; thread-safe.
@@ -55,6 +55,10 @@ struct KernelTable {
                             float* dy);
   // dst[i] += src[i].
   void (*accumulate)(const float* src, float* dst, int64_t count);
+  // y = x * b, all row-major: x is rows x k, b is k x n, y is rows x n
+  // (overwritten).
+  void (*matmul)(const float* x, int64_t rows, int32_t k, const float* b,
+                 int32_t n, float* y);
 };
 
 const KernelTable& GenericKernels();

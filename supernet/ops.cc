@@ -127,11 +127,19 @@ void Conv2DForward(ThreadPool& pool, const Tensor& x, const float* w,
   const int32_t cin = x.dim(3);
   const int32_t cout = shape.out_channels;
   if (IsPointwise(shape)) {
+    // y = x * w^T; the kernel wants w^T ([cin][cout]) row-major.
+    std::vector<float> wt(static_cast<size_t>(cin) * cout);
+    for (int32_t o = 0; o < cout; ++o) {
+      for (int32_t i = 0; i < cin; ++i) {
+        wt[static_cast<size_t>(i) * cout + o] =
+            w[static_cast<int64_t>(o) * cin + i];
+      }
+    }
     const float* xp = x.data();
     float* yp = y->data();
+    const internal::KernelTable& kt = Kernels();
     pool.ParallelFor(Rows(x), [&](int64_t r0, int64_t r1, int) {
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, r1 - r0, cout, cin,
-                  1.0f, xp + r0 * cin, cin, w, cin, 0.0f, yp + r0 * cout, cout);
+      kt.matmul(xp + r0 * cin, r1 - r0, cin, wt.data(), cout, yp + r0 * cout);
     });
     return;
   }
@@ -161,16 +169,16 @@ void Conv2DBackward(ThreadPool& pool, const Tensor& x, const float* w,
       pool.Chunks(IsPointwise(shape) ? Rows(x) : x.dim(0)));
   if (dx != nullptr) dx->Resize(x.shape());
   if (IsPointwise(shape)) {
+    const internal::KernelTable& kt = Kernels();
     pool.ParallelFor(Rows(x), [&](int64_t r0, int64_t r1, int chunk) {
       std::vector<float>& dw_part = partials[chunk];
       dw_part.assign(cout * k, 0.0f);
       cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, cout, cin, r1 - r0,
                   1.0f, dy.data() + r0 * cout, cout, x.data() + r0 * cin, cin,
                   0.0f, dw_part.data(), cin);
-      if (dx != nullptr) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, r1 - r0, cin,
-                    cout, 1.0f, dy.data() + r0 * cout, cout, w, cin, 0.0f,
-                    dx->data() + r0 * cin, cin);
+      if (dx != nullptr) {  // dx = dy * w, w being [cout][cin]
+        kt.matmul(dy.data() + r0 * cout, r1 - r0, cout, w, cin,
+                  dx->data() + r0 * cin);
       }
     });
     ReducePartials(partials, cout * k, dw);
@@ -219,13 +227,42 @@ void DepthwiseBackward(ThreadPool& pool, const Tensor& x, const float* w,
   const internal::KernelTable& kt = Kernels();
   std::vector<std::vector<float>> partials(pool.Chunks(x.dim(0)));
   if (dx != nullptr) dx->Resize(x.shape());
+  // With stride 1, d loss / d x is the forward convolution of dy with the
+  // kernel turned 180 degrees (padding k - 1 - pad), so it runs on the
+  // forward kernel's faster register-blocked loops.
+  const bool stride1 = g.sh == 1 && g.sw == 1;
+  std::vector<float> flipped;
+  DepthwiseGeometry transposed;
+  if (stride1 && dx != nullptr) {
+    flipped.resize(taps);
+    for (int32_t ky = 0; ky < g.kh; ++ky) {
+      for (int32_t kx = 0; kx < g.kw; ++kx) {
+        std::copy_n(
+            w + (static_cast<int64_t>(ky) * g.kw + kx) * g.c, g.c,
+            flipped.data() +
+                (static_cast<int64_t>(g.kh - 1 - ky) * g.kw + g.kw - 1 - kx) *
+                    g.c);
+      }
+    }
+    transposed = g;
+    transposed.h = g.oh;
+    transposed.w = g.ow;
+    transposed.oh = g.h;
+    transposed.ow = g.w;
+    transposed.pad_top = g.kh - 1 - g.pad_top;
+    transposed.pad_left = g.kw - 1 - g.pad_left;
+  }
   pool.ParallelFor(x.dim(0), [&](int64_t n0, int64_t n1, int chunk) {
     partials[chunk].assign(taps, 0.0f);
     // One image at a time, so its x and dy stay in cache for both passes.
     for (int64_t n = n0; n < n1; ++n) {
       kt.depthwise_backward_weights(g, x.data(), dy.data(),
                                     partials[chunk].data(), n, n + 1);
-      if (dx != nullptr) {
+      if (dx == nullptr) continue;
+      if (stride1) {
+        kt.depthwise_forward(transposed, dy.data(), flipped.data(), dx->data(),
+                             n, n + 1);
+      } else {
         kt.depthwise_backward_input(g, w, dy.data(), dx->data(), n, n + 1);
       }
     }

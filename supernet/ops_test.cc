@@ -160,6 +160,10 @@ INSTANTIATE_TEST_SUITE_P(
         ConvCase{{3, 7, 7, 2}, {3, 3, 2, 2, 4}, false},
         // Pointwise (one GEMM) and 1x1 stride 2 (im2col path).
         ConvCase{{3, 5, 5, 6}, {1, 1, 1, 1, 7}, false},
+        // Pointwise with 16-, 8- and 4-wide column tiles, a scalar column
+        // and a row count that leaves a partial row tile.
+        ConvCase{{1, 7, 5, 36}, {1, 1, 1, 1, 45}, false},
+        ConvCase{{2, 4, 4, 45}, {1, 1, 1, 1, 36}, false},
         ConvCase{{2, 6, 6, 4}, {1, 1, 2, 2, 3}, false},
         // Depthwise: channel counts that cover 32/16/8-wide blocks and the
         // scalar tail; kernels 3/5/7; stride 1 and 2.
@@ -167,7 +171,16 @@ INSTANTIATE_TEST_SUITE_P(
         ConvCase{{2, 8, 8, 60}, {5, 5, 2, 2, 0}, true},
         ConvCase{{3, 9, 9, 8}, {7, 7, 1, 1, 0}, true},
         ConvCase{{2, 6, 6, 4}, {7, 7, 2, 2, 0}, true},
-        ConvCase{{2, 5, 5, 44}, {3, 3, 2, 2, 0}, true}));
+        ConvCase{{2, 5, 5, 44}, {3, 3, 2, 2, 0}, true},
+        // Stride 1, wide enough for the 8-output forward blocks and the
+        // weight gradient's straight-line row ends: kernels 3/5/7 at
+        // widths from the kernel's own (no interior) to 27, with vector
+        // blocks and a channel tail.
+        ConvCase{{2, 27, 27, 20}, {7, 7, 1, 1, 0}, true},
+        ConvCase{{2, 7, 7, 12}, {7, 7, 1, 1, 0}, true},
+        ConvCase{{2, 17, 13, 40}, {5, 5, 1, 1, 0}, true},
+        ConvCase{{3, 12, 12, 9}, {3, 3, 1, 1, 0}, true},
+        ConvCase{{2, 4, 4, 8}, {7, 7, 1, 1, 0}, true}));
 
 struct BnCase {
   std::vector<int32_t> shape;
@@ -338,34 +351,65 @@ TEST(AccumulateTest, AddsElementwise) {
   EXPECT_EQ(b.values(), (std::vector<float>{11, 22, 33, 44, 55, 66}));
 }
 
-// The AVX2 kernels compute what the generic ones do (up to FMA rounding).
+// The AVX2 kernels compute what the generic ones do (up to FMA rounding),
+// for a stride-2 geometry and a stride-1 one wide enough for the
+// register-blocked stride-1 loops.
+internal::DepthwiseGeometry SquareGeometry(int32_t size, int32_t c,
+                                           int32_t kernel, int32_t stride) {
+  internal::DepthwiseGeometry g;
+  g.h = g.w = size;
+  g.c = c;
+  g.kh = g.kw = kernel;
+  g.sh = g.sw = stride;
+  const engine::SamePadding pad =
+      engine::ComputeSamePadding(size, kernel, stride);
+  g.oh = g.ow = pad.out;
+  g.pad_top = g.pad_left = pad.before;
+  return g;
+}
+
 TEST(KernelSetTest, Avx2MatchesGeneric) {
   const internal::KernelTable* avx2 = internal::Avx2Kernels();
   if (avx2 == nullptr) GTEST_SKIP() << "no AVX2+FMA on this CPU";
   const internal::KernelTable& generic = internal::GenericKernels();
   std::mt19937 rng(13);
-  internal::DepthwiseGeometry g;
-  g.h = g.w = 9;
-  g.c = 44;
-  g.kh = g.kw = 5;
-  g.sh = g.sw = 2;
-  g.oh = g.ow = 5;
-  g.pad_top = g.pad_left = 2;
-  const std::vector<float> x = RandomValues(&rng, 2 * 9 * 9 * 44);
-  const std::vector<float> w = RandomValues(&rng, 5 * 5 * 44);
-  const std::vector<float> dy = RandomValues(&rng, 2 * 5 * 5 * 44);
-  std::vector<float> y1(dy.size()), y2(dy.size());
-  generic.depthwise_forward(g, x.data(), w.data(), y1.data(), 0, 2);
-  avx2->depthwise_forward(g, x.data(), w.data(), y2.data(), 0, 2);
-  for (size_t i = 0; i < y1.size(); ++i) ASSERT_NEAR(y1[i], y2[i], 1e-4);
-  std::vector<float> dx1(x.size()), dx2(x.size());
-  generic.depthwise_backward_input(g, w.data(), dy.data(), dx1.data(), 0, 2);
-  avx2->depthwise_backward_input(g, w.data(), dy.data(), dx2.data(), 0, 2);
-  for (size_t i = 0; i < dx1.size(); ++i) ASSERT_NEAR(dx1[i], dx2[i], 1e-4);
-  std::vector<float> dw1(w.size()), dw2(w.size());
-  generic.depthwise_backward_weights(g, x.data(), dy.data(), dw1.data(), 0, 2);
-  avx2->depthwise_backward_weights(g, x.data(), dy.data(), dw2.data(), 0, 2);
-  for (size_t i = 0; i < dw1.size(); ++i) ASSERT_NEAR(dw1[i], dw2[i], 1e-4);
+  for (const internal::DepthwiseGeometry& g :
+       {SquareGeometry(9, 44, 5, 2), SquareGeometry(21, 28, 7, 1)}) {
+    SCOPED_TRACE(testing::Message() << "size " << g.h << " kernel " << g.kh);
+    const int64_t images = 2;
+    const std::vector<float> x = RandomValues(&rng, images * g.h * g.w * g.c);
+    const std::vector<float> w = RandomValues(&rng, g.kh * g.kw * g.c);
+    const std::vector<float> dy =
+        RandomValues(&rng, images * g.oh * g.ow * g.c);
+    std::vector<float> y1(dy.size()), y2(dy.size());
+    generic.depthwise_forward(g, x.data(), w.data(), y1.data(), 0, images);
+    avx2->depthwise_forward(g, x.data(), w.data(), y2.data(), 0, images);
+    for (size_t i = 0; i < y1.size(); ++i) ASSERT_NEAR(y1[i], y2[i], 1e-4);
+    std::vector<float> dx1(x.size()), dx2(x.size());
+    generic.depthwise_backward_input(g, w.data(), dy.data(), dx1.data(), 0,
+                                     images);
+    avx2->depthwise_backward_input(g, w.data(), dy.data(), dx2.data(), 0,
+                                   images);
+    for (size_t i = 0; i < dx1.size(); ++i) {
+      ASSERT_NEAR(dx1[i], dx2[i], 1e-4);
+    }
+    std::vector<float> dw1(w.size()), dw2(w.size());
+    generic.depthwise_backward_weights(g, x.data(), dy.data(), dw1.data(), 0,
+                                       images);
+    avx2->depthwise_backward_weights(g, x.data(), dy.data(), dw2.data(), 0,
+                                     images);
+    for (size_t i = 0; i < dw1.size(); ++i) {
+      ASSERT_NEAR(dw1[i], dw2[i], 1e-4);
+    }
+  }
+  // Matmul: 23 rows (full and partial row tiles), k 37, n 45 (16-, 8-,
+  // 4-wide and scalar columns).
+  const std::vector<float> a = RandomValues(&rng, 23 * 37);
+  const std::vector<float> b = RandomValues(&rng, 37 * 45);
+  std::vector<float> c1(23 * 45), c2(23 * 45);
+  generic.matmul(a.data(), 23, 37, b.data(), 45, c1.data());
+  avx2->matmul(a.data(), 23, 37, b.data(), 45, c2.data());
+  for (size_t i = 0; i < c1.size(); ++i) ASSERT_NEAR(c1[i], c2[i], 1e-4);
 }
 
 }  // namespace
