@@ -43,16 +43,19 @@ struct KernelTable {
   void (*scale_shift_act)(const float* y, int64_t rows, int32_t c,
                           const float* scale, const float* shift, bool relu6,
                           float* z);
-  // With g = dz * (relu6 ? (0 < z < 6) : 1):
+  // With g = dz * (relu6 ? (0 < y * scale[c] + shift[c] < 6) : 1), the
+  // ReLU6 mask of the forward's z, recomputed from y as scale_shift_act
+  // computed z (so z need not be read):
   // sum_g[c] += sum_r g, sum_gy[c] += sum_r g * (y - center[c]).
-  void (*bn_backward_sums)(const float* y, const float* z, const float* dz,
-                           int64_t rows, int32_t c, const float* center,
-                           bool relu6, double* sum_g, double* sum_gy);
+  void (*bn_backward_sums)(const float* y, const float* dz, int64_t rows,
+                           int32_t c, const float* center, const float* scale,
+                           const float* shift, bool relu6, double* sum_g,
+                           double* sum_gy);
   // dy = a[c] * g + k[c] * y + b[c] (g as above). dy may alias y.
-  void (*bn_backward_input)(const float* y, const float* z, const float* dz,
-                            int64_t rows, int32_t c, const float* a,
-                            const float* k, const float* b, bool relu6,
-                            float* dy);
+  void (*bn_backward_input)(const float* y, const float* dz, int64_t rows,
+                            int32_t c, const float* scale, const float* shift,
+                            const float* a, const float* k, const float* b,
+                            bool relu6, float* dy);
   // dst[i] += src[i].
   void (*accumulate)(const float* src, float* dst, int64_t count);
   // y = x * b, all row-major: x is rows x k, b is k x n, y is rows x n

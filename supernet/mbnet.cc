@@ -156,10 +156,12 @@ void internal::MbnetLayer::Forward(ThreadPool& pool, const Tensor& x,
                                    ForwardMode mode, const MbnetConfig& config,
                                    int64_t recalibration_batches) {
   input = &x;
+  // Inference uses the running statistics, so needs no sums of y.
+  ChannelStats* sums = mode == ForwardMode::kInfer ? nullptr : &y_sums;
   if (depthwise) {
-    DepthwiseForward(pool, x, weight.value.data(), shape, &y);
+    DepthwiseForward(pool, x, weight.value.data(), shape, &y, sums);
   } else {
-    Conv2DForward(pool, x, weight.value.data(), shape, &y);
+    Conv2DForward(pool, x, weight.value.data(), shape, &y, sums);
   }
   if (mode == ForwardMode::kInfer) {
     BatchNormInferForward(pool, y, gamma.value.data(), beta.value.data(),
@@ -168,7 +170,7 @@ void internal::MbnetLayer::Forward(ThreadPool& pool, const Tensor& x,
     return;
   }
   BatchNormTrainForward(pool, y, gamma.value.data(), beta.value.data(),
-                        config.bn_eps, relu6, &cache, &z);
+                        config.bn_eps, relu6, &cache, &z, sums);
   // Running variance is unbiased, as PyTorch keeps it.
   const double rows = static_cast<double>(y.size() / y.dim(3));
   const double unbias = rows > 1 ? rows / (rows - 1) : 1.0;
@@ -185,7 +187,7 @@ void internal::MbnetLayer::Forward(ThreadPool& pool, const Tensor& x,
 
 void internal::MbnetLayer::Backward(ThreadPool& pool, const Tensor& dz,
                                     bool input_gradient) {
-  BatchNormTrainBackward(pool, y, z, dz, gamma.value.data(), cache, relu6, &y,
+  BatchNormTrainBackward(pool, y, dz, gamma.value.data(), cache, relu6, &y,
                          gamma.grad.data(), beta.grad.data());
   Tensor* dx = input_gradient ? &grad_input : nullptr;
   if (depthwise) {

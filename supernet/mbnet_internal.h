@@ -27,6 +27,7 @@ struct MbnetLayer {
   // (the batch norm's input gradient, computed in place).
   const Tensor* input = nullptr;
   Tensor y;  // conv output
+  ChannelStats y_sums;  // y's channel sums, from the conv for the batch norm
   Tensor z;  // output; a residual block's project layer adds its input here
   BatchNormCache cache;
   Tensor grad_input;

@@ -108,6 +108,46 @@ void ReducePartials(const std::vector<std::vector<float>>& partials,
   }
 }
 
+// Channel sums gathered per chunk of a ParallelFor (each chunk adds only
+// to its own), then added up in chunk order, so the result does not depend
+// on which thread ran which chunk.
+class ChunkedChannelSums {
+ public:
+  ChunkedChannelSums(int chunks, int32_t channels)
+      : channels_(channels), sum_(chunks), sumsq_(chunks) {}
+
+  // Adds `rows` rows of y (channels_ wide) to chunk's sums.
+  void Add(int chunk, const float* y, int64_t rows) {
+    if (sum_[chunk].empty()) {
+      sum_[chunk].assign(channels_, 0.0);
+      sumsq_[chunk].assign(channels_, 0.0);
+    }
+    Kernels().channel_sums(y, rows, channels_, sum_[chunk].data(),
+                           sumsq_[chunk].data());
+  }
+
+  void Total(ChannelStats* out) const {
+    out->sum.assign(channels_, 0.0);
+    out->sumsq.assign(channels_, 0.0);
+    for (size_t t = 0; t < sum_.size(); ++t) {
+      if (sum_[t].empty()) continue;
+      for (int32_t i = 0; i < channels_; ++i) {
+        out->sum[i] += sum_[t][i];
+        out->sumsq[i] += sumsq_[t][i];
+      }
+    }
+  }
+
+ private:
+  int32_t channels_;
+  std::vector<std::vector<double>> sum_, sumsq_;
+};
+
+// Rows per matmul call when channel sums are gathered: the block of y just
+// written (at most ~200 KiB for a few hundred channels) is summed while it
+// is still in L2.
+constexpr int64_t kStatsRows = 192;
+
 }  // namespace
 
 std::vector<int32_t> ConvOutputShape(const std::vector<int32_t>& input_shape,
@@ -122,7 +162,7 @@ std::vector<int32_t> ConvOutputShape(const std::vector<int32_t>& input_shape,
 }
 
 void Conv2DForward(ThreadPool& pool, const Tensor& x, const float* w,
-                   const ConvShape& shape, Tensor* y) {
+                   const ConvShape& shape, Tensor* y, ChannelStats* stats) {
   y->Resize(ConvOutputShape(x.shape(), shape, false));
   const int32_t cin = x.dim(3);
   const int32_t cout = shape.out_channels;
@@ -138,25 +178,38 @@ void Conv2DForward(ThreadPool& pool, const Tensor& x, const float* w,
     const float* xp = x.data();
     float* yp = y->data();
     const internal::KernelTable& kt = Kernels();
-    pool.ParallelFor(Rows(x), [&](int64_t r0, int64_t r1, int) {
-      kt.matmul(xp + r0 * cin, r1 - r0, cin, wt.data(), cout, yp + r0 * cout);
+    ChunkedChannelSums sums(pool.Chunks(Rows(x)), cout);
+    pool.ParallelFor(Rows(x), [&](int64_t r0, int64_t r1, int chunk) {
+      if (stats == nullptr) {
+        kt.matmul(xp + r0 * cin, r1 - r0, cin, wt.data(), cout, yp + r0 * cout);
+        return;
+      }
+      for (int64_t b0 = r0; b0 < r1; b0 += kStatsRows) {
+        const int64_t rows = std::min(kStatsRows, r1 - b0);
+        kt.matmul(xp + b0 * cin, rows, cin, wt.data(), cout, yp + b0 * cout);
+        sums.Add(chunk, yp + b0 * cout, rows);
+      }
     });
+    if (stats != nullptr) sums.Total(stats);
     return;
   }
   const int32_t h = x.dim(1), wd = x.dim(2), oh = y->dim(1), ow = y->dim(2);
   const int64_t k = static_cast<int64_t>(shape.kernel_h) * shape.kernel_w * cin;
   const int64_t pixels = static_cast<int64_t>(oh) * ow;
   const Padding pad = SamePaddingOf(x.shape(), shape);
-  pool.ParallelFor(x.dim(0), [&](int64_t n0, int64_t n1, int) {
+  ChunkedChannelSums sums(pool.Chunks(x.dim(0)), cout);
+  pool.ParallelFor(x.dim(0), [&](int64_t n0, int64_t n1, int chunk) {
     std::vector<float> cols(pixels * k);
     for (int64_t n = n0; n < n1; ++n) {
       Im2Col(x.data() + n * h * wd * cin, h, wd, cin, shape, pad, oh, ow,
              cols.data());
+      float* yn = y->data() + n * pixels * cout;
       cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, pixels, cout, k,
-                  1.0f, cols.data(), k, w, k, 0.0f,
-                  y->data() + n * pixels * cout, cout);
+                  1.0f, cols.data(), k, w, k, 0.0f, yn, cout);
+      if (stats != nullptr) sums.Add(chunk, yn, pixels);
     }
   });
+  if (stats != nullptr) sums.Total(stats);
 }
 
 void Conv2DBackward(ThreadPool& pool, const Tensor& x, const float* w,
@@ -210,13 +263,23 @@ void Conv2DBackward(ThreadPool& pool, const Tensor& x, const float* w,
 }
 
 void DepthwiseForward(ThreadPool& pool, const Tensor& x, const float* w,
-                      const ConvShape& shape, Tensor* y) {
+                      const ConvShape& shape, Tensor* y, ChannelStats* stats) {
   y->Resize(ConvOutputShape(x.shape(), shape, true));
   const DepthwiseGeometry g = GeometryOf(x.shape(), shape);
   const internal::KernelTable& kt = Kernels();
-  pool.ParallelFor(x.dim(0), [&](int64_t n0, int64_t n1, int) {
-    kt.depthwise_forward(g, x.data(), w, y->data(), n0, n1);
+  const int64_t pixels = static_cast<int64_t>(g.oh) * g.ow;
+  ChunkedChannelSums sums(pool.Chunks(x.dim(0)), g.c);
+  pool.ParallelFor(x.dim(0), [&](int64_t n0, int64_t n1, int chunk) {
+    if (stats == nullptr) {
+      kt.depthwise_forward(g, x.data(), w, y->data(), n0, n1);
+      return;
+    }
+    for (int64_t n = n0; n < n1; ++n) {  // an image's output fits in L2
+      kt.depthwise_forward(g, x.data(), w, y->data(), n, n + 1);
+      sums.Add(chunk, y->data() + n * pixels * g.c, pixels);
+    }
   });
+  if (stats != nullptr) sums.Total(stats);
 }
 
 void DepthwiseBackward(ThreadPool& pool, const Tensor& x, const float* w,
@@ -272,31 +335,30 @@ void DepthwiseBackward(ThreadPool& pool, const Tensor& x, const float* w,
 
 void BatchNormTrainForward(ThreadPool& pool, const Tensor& y,
                            const float* gamma, const float* beta, float eps,
-                           bool relu6, BatchNormCache* cache, Tensor* z) {
+                           bool relu6, BatchNormCache* cache, Tensor* z,
+                           const ChannelStats* stats) {
   const int32_t c = y.dim(y.rank() - 1);
   const int64_t rows = Rows(y);
   const internal::KernelTable& kt = Kernels();
-  std::vector<std::vector<double>> sums(pool.Chunks(rows)),
-      sumsqs(pool.Chunks(rows));
-  pool.ParallelFor(rows, [&](int64_t r0, int64_t r1, int chunk) {
-    sums[chunk].assign(c, 0.0);
-    sumsqs[chunk].assign(c, 0.0);
-    kt.channel_sums(y.data() + r0 * c, r1 - r0, c, sums[chunk].data(),
-                    sumsqs[chunk].data());
-  });
+  ChannelStats own;
+  if (stats == nullptr) {
+    ChunkedChannelSums sums(pool.Chunks(rows), c);
+    pool.ParallelFor(rows, [&](int64_t r0, int64_t r1, int chunk) {
+      sums.Add(chunk, y.data() + r0 * c, r1 - r0);
+    });
+    sums.Total(&own);
+    stats = &own;
+  }
   cache->mean.resize(c);
   cache->var.resize(c);
   cache->invstd.resize(c);
-  std::vector<float> scale(c), shift(c);
+  cache->scale.resize(c);
+  cache->shift.resize(c);
+  std::vector<float>& scale = cache->scale;
+  std::vector<float>& shift = cache->shift;
   for (int32_t i = 0; i < c; ++i) {
-    double s = 0.0, ss = 0.0;
-    for (size_t t = 0; t < sums.size(); ++t) {
-      if (sums[t].empty()) continue;
-      s += sums[t][i];
-      ss += sumsqs[t][i];
-    }
-    const double mean = s / rows;
-    const double var = std::max(0.0, ss / rows - mean * mean);
+    const double mean = stats->sum[i] / rows;
+    const double var = std::max(0.0, stats->sumsq[i] / rows - mean * mean);
     cache->mean[i] = static_cast<float>(mean);
     cache->var[i] = static_cast<float>(var);
     cache->invstd[i] = static_cast<float>(1.0 / std::sqrt(var + eps));
@@ -328,10 +390,10 @@ void BatchNormInferForward(ThreadPool& pool, const Tensor& y,
   });
 }
 
-void BatchNormTrainBackward(ThreadPool& pool, const Tensor& y, const Tensor& z,
-                            const Tensor& dz, const float* gamma,
-                            const BatchNormCache& cache, bool relu6, Tensor* dy,
-                            float* dgamma, float* dbeta) {
+void BatchNormTrainBackward(ThreadPool& pool, const Tensor& y, const Tensor& dz,
+                            const float* gamma, const BatchNormCache& cache,
+                            bool relu6, Tensor* dy, float* dgamma,
+                            float* dbeta) {
   const int32_t c = y.dim(y.rank() - 1);
   const int64_t rows = Rows(y);
   const internal::KernelTable& kt = Kernels();
@@ -340,9 +402,10 @@ void BatchNormTrainBackward(ThreadPool& pool, const Tensor& y, const Tensor& z,
   pool.ParallelFor(rows, [&](int64_t r0, int64_t r1, int chunk) {
     sum_g[chunk].assign(c, 0.0);
     sum_gy[chunk].assign(c, 0.0);
-    kt.bn_backward_sums(y.data() + r0 * c, z.data() + r0 * c,
-                        dz.data() + r0 * c, r1 - r0, c, cache.mean.data(),
-                        relu6, sum_g[chunk].data(), sum_gy[chunk].data());
+    kt.bn_backward_sums(y.data() + r0 * c, dz.data() + r0 * c, r1 - r0, c,
+                        cache.mean.data(), cache.scale.data(),
+                        cache.shift.data(), relu6, sum_g[chunk].data(),
+                        sum_gy[chunk].data());
   });
   std::vector<float> a(c), k(c), b(c);
   for (int32_t i = 0; i < c; ++i) {
@@ -366,9 +429,9 @@ void BatchNormTrainBackward(ThreadPool& pool, const Tensor& y, const Tensor& z,
   if (dy != &y) dy->Resize(y.shape());
   float* out = dy->data();
   pool.ParallelFor(rows, [&](int64_t r0, int64_t r1, int) {
-    kt.bn_backward_input(y.data() + r0 * c, z.data() + r0 * c,
-                         dz.data() + r0 * c, r1 - r0, c, a.data(), k.data(),
-                         b.data(), relu6, out + r0 * c);
+    kt.bn_backward_input(y.data() + r0 * c, dz.data() + r0 * c, r1 - r0, c,
+                         cache.scale.data(), cache.shift.data(), a.data(),
+                         k.data(), b.data(), relu6, out + r0 * c);
   });
 }
 

@@ -130,6 +130,26 @@ TEST_P(ConvGradientTest, ForwardMatchesLoopsAndBackwardMatchesDifferences) {
   for (int64_t i = 0; i < y.size(); ++i) {
     ASSERT_NEAR(y.data()[i], expected[i], 1e-4) << i;
   }
+  // The channel sums gathered during the forward are y's.
+  ChannelStats stats;
+  Tensor y_again;
+  if (p.depthwise) {
+    DepthwiseForward(pool, x, w.data(), p.shape, &y_again, &stats);
+  } else {
+    Conv2DForward(pool, x, w.data(), p.shape, &y_again, &stats);
+  }
+  EXPECT_EQ(y_again.values(), y.values());
+  const int32_t channels = y.dim(3);
+  ASSERT_EQ(stats.sum.size(), static_cast<size_t>(channels));
+  for (int32_t ch = 0; ch < channels; ++ch) {
+    double sum = 0.0, sumsq = 0.0;
+    for (int64_t i = ch; i < y.size(); i += channels) {
+      sum += y.data()[i];
+      sumsq += static_cast<double>(y.data()[i]) * y.data()[i];
+    }
+    EXPECT_NEAR(stats.sum[ch], sum, 1e-4 * (1.0 + std::abs(sum))) << ch;
+    EXPECT_NEAR(stats.sumsq[ch], sumsq, 1e-4 * (1.0 + sumsq)) << ch;
+  }
   const std::vector<float> r = RandomValues(&rng, y.size());
   Tensor dy(y.shape());
   dy.values() = r;
@@ -164,6 +184,8 @@ INSTANTIATE_TEST_SUITE_P(
         // and a row count that leaves a partial row tile.
         ConvCase{{1, 7, 5, 36}, {1, 1, 1, 1, 45}, false},
         ConvCase{{2, 4, 4, 45}, {1, 1, 1, 1, 36}, false},
+        // Enough rows that a chunk's channel sums span two matmul blocks.
+        ConvCase{{2, 28, 28, 4}, {1, 1, 1, 1, 12}, false},
         ConvCase{{2, 6, 6, 4}, {1, 1, 2, 2, 3}, false},
         // Depthwise: channel counts that cover 32/16/8-wide blocks and the
         // scalar tail; kernels 3/5/7; stride 1 and 2.
@@ -202,6 +224,21 @@ TEST_P(BatchNormGradientTest, BackwardMatchesDifferences) {
   Tensor z;
   BatchNormTrainForward(pool, y, gamma.data(), beta.data(), 1e-5f, p.relu6,
                         &cache, &z);
+  // Sums passed in (as a conv gathers them) give the same output.
+  ChannelStats stats;
+  stats.sum.assign(c, 0.0);
+  stats.sumsq.assign(c, 0.0);
+  for (int64_t i = 0; i < y.size(); ++i) {
+    stats.sum[i % c] += y.data()[i];
+    stats.sumsq[i % c] += static_cast<double>(y.data()[i]) * y.data()[i];
+  }
+  BatchNormCache cache_given;
+  Tensor z_given;
+  BatchNormTrainForward(pool, y, gamma.data(), beta.data(), 1e-5f, p.relu6,
+                        &cache_given, &z_given, &stats);
+  for (int64_t i = 0; i < z.size(); ++i) {
+    ASSERT_NEAR(z_given.data()[i], z.data()[i], 1e-5) << i;
+  }
   // Forward: per channel, mean 0 and variance 1 before gamma/beta.
   const int64_t rows = y.size() / c;
   for (int32_t ch = 0; ch < c && !p.relu6; ++ch) {
@@ -220,7 +257,7 @@ TEST_P(BatchNormGradientTest, BackwardMatchesDifferences) {
   Tensor y_copy = y;
   Tensor dy;
   std::vector<float> dgamma(c), dbeta(c);
-  BatchNormTrainBackward(pool, y_copy, z, dz, gamma.data(), cache, p.relu6, &dy,
+  BatchNormTrainBackward(pool, y_copy, dz, gamma.data(), cache, p.relu6, &dy,
                          dgamma.data(), dbeta.data());
   auto loss = [&] {
     BatchNormCache c2;
@@ -243,7 +280,7 @@ TEST_P(BatchNormGradientTest, BackwardMatchesDifferences) {
   // In place (dy aliasing y) gives the same result.
   Tensor y_inplace = y;
   std::vector<float> dg2(c), db2(c);
-  BatchNormTrainBackward(pool, y_inplace, z, dz, gamma.data(), cache, p.relu6,
+  BatchNormTrainBackward(pool, y_inplace, dz, gamma.data(), cache, p.relu6,
                          &y_inplace, dg2.data(), db2.data());
   for (int64_t i = 0; i < dy.size(); ++i) {
     ASSERT_FLOAT_EQ(y_inplace.data()[i], dy.data()[i]);

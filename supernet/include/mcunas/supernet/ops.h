@@ -33,18 +33,30 @@ struct ConvShape {
 std::vector<int32_t> ConvOutputShape(const std::vector<int32_t>& input_shape,
                                      const ConvShape& shape, bool depthwise);
 
+// Per-channel sums of a conv's output over all its rows, for the batch norm
+// that follows: the pointwise and depthwise forwards gather them while each
+// block of output is still in cache, which spares the batch norm a pass
+// over the whole tensor.
+struct ChannelStats {
+  std::vector<double> sum, sumsq;  // per channel
+};
+
 // Dense conv, no bias. w: [Cout][kh][kw][Cin]. 1x1 stride-1 convs are one
-// GEMM over the N*H*W rows; others go through im2col per image.
+// matmul over the N*H*W rows; others go through im2col per image. With
+// `stats`, also fills it with y's channel sums.
 void Conv2DForward(ThreadPool& pool, const Tensor& x, const float* w,
-                   const ConvShape& shape, Tensor* y);
+                   const ConvShape& shape, Tensor* y,
+                   ChannelStats* stats = nullptr);
 // dw (Cout*kh*kw*Cin values) is overwritten; dx is skipped when null.
 void Conv2DBackward(ThreadPool& pool, const Tensor& x, const float* w,
                     const ConvShape& shape, const Tensor& dy, Tensor* dx,
                     float* dw);
 
-// Depthwise conv (multiplier 1), no bias. w: [kh][kw][C].
+// Depthwise conv (multiplier 1), no bias. w: [kh][kw][C]. With `stats`,
+// also fills it with y's channel sums.
 void DepthwiseForward(ThreadPool& pool, const Tensor& x, const float* w,
-                      const ConvShape& shape, Tensor* y);
+                      const ConvShape& shape, Tensor* y,
+                      ChannelStats* stats = nullptr);
 void DepthwiseBackward(ThreadPool& pool, const Tensor& x, const float* w,
                        const ConvShape& shape, const Tensor& dy, Tensor* dx,
                        float* dw);
@@ -54,14 +66,20 @@ struct BatchNormCache {
   std::vector<float> mean;    // batch mean per channel
   std::vector<float> invstd;  // 1 / sqrt(batch var + eps)
   std::vector<float> var;     // biased batch variance
+  // z before the clamp = y * scale + shift: the backward recomputes the
+  // ReLU6 mask from y with these instead of reading z.
+  std::vector<float> scale, shift;
 };
 
 // Training mode: normalises y (last dim = channels) with the batch's mean and
 // biased variance, then z = gamma * yhat + beta, clamped to [0, 6] when
 // relu6. Fills `cache`. z may alias y only if the backward is not needed.
+// `stats`: y's channel sums when the conv before gathered them (else they
+// are computed here).
 void BatchNormTrainForward(ThreadPool& pool, const Tensor& y,
                            const float* gamma, const float* beta, float eps,
-                           bool relu6, BatchNormCache* cache, Tensor* z);
+                           bool relu6, BatchNormCache* cache, Tensor* z,
+                           const ChannelStats* stats = nullptr);
 // Inference mode with given statistics (running mean and variance).
 void BatchNormInferForward(ThreadPool& pool, const Tensor& y,
                            const float* gamma, const float* beta,
@@ -69,10 +87,11 @@ void BatchNormInferForward(ThreadPool& pool, const Tensor& y,
                            bool relu6, Tensor* z);
 // Backward of BatchNormTrainForward (+ ReLU6): from dz computes dy and
 // d gamma, d beta (overwritten). dy may be `y` itself (y is dead after).
-void BatchNormTrainBackward(ThreadPool& pool, const Tensor& y, const Tensor& z,
-                            const Tensor& dz, const float* gamma,
-                            const BatchNormCache& cache, bool relu6, Tensor* dy,
-                            float* dgamma, float* dbeta);
+// Needs y and the cache, not z (which may since have been overwritten).
+void BatchNormTrainBackward(ThreadPool& pool, const Tensor& y, const Tensor& dz,
+                            const float* gamma, const BatchNormCache& cache,
+                            bool relu6, Tensor* dy, float* dgamma,
+                            float* dbeta);
 
 // dst += src (same shape): the residual add forward and the gradient merge
 // of its backward (an add passes its output gradient to both inputs).
