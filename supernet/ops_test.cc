@@ -410,34 +410,30 @@ TEST(KernelSetTest, Avx2MatchesGeneric) {
   if (avx2 == nullptr) GTEST_SKIP() << "no AVX2+FMA on this CPU";
   const internal::KernelTable& generic = internal::GenericKernels();
   std::mt19937 rng(13);
+  auto expect_near = [](const std::vector<float>& a,
+                        const std::vector<float>& b) {
+    for (size_t i = 0; i < a.size(); ++i) ASSERT_NEAR(a[i], b[i], 1e-4) << i;
+  };
   for (const internal::DepthwiseGeometry& g :
        {SquareGeometry(9, 44, 5, 2), SquareGeometry(21, 28, 7, 1)}) {
     SCOPED_TRACE(testing::Message() << "size " << g.h << " kernel " << g.kh);
-    const int64_t images = 2;
-    const std::vector<float> x = RandomValues(&rng, images * g.h * g.w * g.c);
+    const int64_t n = 2;  // images
+    const std::vector<float> x = RandomValues(&rng, n * g.h * g.w * g.c);
     const std::vector<float> w = RandomValues(&rng, g.kh * g.kw * g.c);
-    const std::vector<float> dy =
-        RandomValues(&rng, images * g.oh * g.ow * g.c);
+    const std::vector<float> dy = RandomValues(&rng, n * g.oh * g.ow * g.c);
     std::vector<float> y1(dy.size()), y2(dy.size());
-    generic.depthwise_forward(g, x.data(), w.data(), y1.data(), 0, images);
-    avx2->depthwise_forward(g, x.data(), w.data(), y2.data(), 0, images);
-    for (size_t i = 0; i < y1.size(); ++i) ASSERT_NEAR(y1[i], y2[i], 1e-4);
+    generic.depthwise_forward(g, x.data(), w.data(), y1.data(), 0, n);
+    avx2->depthwise_forward(g, x.data(), w.data(), y2.data(), 0, n);
+    expect_near(y1, y2);
     std::vector<float> dx1(x.size()), dx2(x.size());
-    generic.depthwise_backward_input(g, w.data(), dy.data(), dx1.data(), 0,
-                                     images);
-    avx2->depthwise_backward_input(g, w.data(), dy.data(), dx2.data(), 0,
-                                   images);
-    for (size_t i = 0; i < dx1.size(); ++i) {
-      ASSERT_NEAR(dx1[i], dx2[i], 1e-4);
-    }
+    generic.depthwise_backward_input(g, w.data(), dy.data(), dx1.data(), 0, n);
+    avx2->depthwise_backward_input(g, w.data(), dy.data(), dx2.data(), 0, n);
+    expect_near(dx1, dx2);
     std::vector<float> dw1(w.size()), dw2(w.size());
     generic.depthwise_backward_weights(g, x.data(), dy.data(), dw1.data(), 0,
-                                       images);
-    avx2->depthwise_backward_weights(g, x.data(), dy.data(), dw2.data(), 0,
-                                     images);
-    for (size_t i = 0; i < dw1.size(); ++i) {
-      ASSERT_NEAR(dw1[i], dw2[i], 1e-4);
-    }
+                                       n);
+    avx2->depthwise_backward_weights(g, x.data(), dy.data(), dw2.data(), 0, n);
+    expect_near(dw1, dw2);
   }
   // Matmul: 23 rows (full and partial row tiles), k 37, n 45 (16-, 8-,
   // 4-wide and scalar columns).
@@ -446,7 +442,7 @@ TEST(KernelSetTest, Avx2MatchesGeneric) {
   std::vector<float> c1(23 * 45), c2(23 * 45);
   generic.matmul(a.data(), 23, 37, b.data(), 45, c1.data());
   avx2->matmul(a.data(), 23, 37, b.data(), 45, c2.data());
-  for (size_t i = 0; i < c1.size(); ++i) ASSERT_NEAR(c1[i], c2[i], 1e-4);
+  expect_near(c1, c2);
 }
 
 }  // namespace
