@@ -1,12 +1,13 @@
 // Supernet training throughput: images/s of full SGD steps (forward,
 // backward, update) on the issue's largest subnet, W 0.5 R 28 d4 k7 e6
-// (25.2 M MACs), with synthetic Fashion-MNIST-shaped batches. The numbers
-// and the PyTorch comparison are in docs/benchmarks.md ("Supernet
-// training"); bench/compare_pytorch.py runs both.
+// (25.2 M MACs), and on its smallest (d2 k3 e3, 4.0 M MACs), with
+// synthetic Fashion-MNIST-shaped batches. The numbers and the PyTorch
+// comparison are in docs/benchmarks.md ("Supernet training");
+// bench/compare_pytorch.py runs both.
 //
 //   mcunas_train_throughput --benchmark_min_time=20
 //
-// Args: {batch, threads}.
+// BM_TrainStep args: {batch, threads, smallest}; the others' are above each.
 #include <memory>
 #include <random>
 
