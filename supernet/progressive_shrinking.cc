@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "logging.h"
 #include "mcunas/common/status_macros.h"
 #include "mcunas/supernet/evaluate.h"
@@ -83,6 +84,76 @@ absl::Status CheckResumable(const Checkpoint& ckpt,
     return mismatch("method", saved.method, MethodString(o));
   }
   return absl::OkStatus();
+}
+
+// Where a run that begins at another run's phase boundary
+// (ShrinkOptions::start_from) stands, after restoring that run's weights,
+// statistics and velocity into `net` and `sgd` and its teacher into
+// `teacher`. `phase_steps` are this schedule's.
+absl::StatusOr<SupernetPosition> StartAtBoundary(
+    const ShrinkOptions& o, const std::vector<int64_t>& phase_steps,
+    ElasticSupernet* net, Sgd* sgd, std::unique_ptr<Mbnet>* teacher) {
+  const std::string& path = o.start_from;
+  auto refuse = [&](const std::string& why) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": cannot start from this checkpoint: ", why));
+  };
+  MCUNAS_ASSIGN_OR_RETURN(Checkpoint ckpt, ReadCheckpoint(path));
+  MCUNAS_ASSIGN_OR_RETURN(SupernetPosition saved, SupernetPositionOf(ckpt));
+  if (ckpt.Metadata("space") != SpaceDefJson(net->space().def())) {
+    return refuse("it is of another space (or R, W)");
+  }
+  const int32_t done = saved.phase;
+  if (saved.state.step != 0 || done < 1 ||
+      done >= static_cast<int32_t>(o.phases.size())) {
+    return refuse(absl::StrCat(
+        "it is at phase ", done + 1, " step ", saved.state.step,
+        ", not at the start of one of this schedule's elastic phases (a "
+        "run saves one right after each phase ends)"));
+  }
+  const std::vector<std::string> saved_phases =
+      absl::StrSplit(saved.phases, "; ");
+  const std::vector<ShrinkPhase> finished(o.phases.begin(),
+                                          o.phases.begin() + done);
+  if (static_cast<int32_t>(saved_phases.size()) < done ||
+      absl::StrJoin(saved_phases.begin(), saved_phases.begin() + done, "; ") !=
+          PhasesString(finished)) {
+    return refuse(absl::StrCat("its finished phases (", saved.phases,
+                               ") are not this schedule's first ", done, " (",
+                               PhasesString(finished), ")"));
+  }
+  if (saved.state.batch_size != o.batch_size || saved.state.seed != o.seed) {
+    return refuse(absl::StrCat(
+        "it was trained with batch ", saved.state.batch_size, " and seed ",
+        saved.state.seed, ", not ", o.batch_size, " and ", o.seed));
+  }
+  const std::string per_phase = "lr per-phase";
+  if (o.lr_span != LrSpan::kPerPhase || saved.method.rfind(per_phase, 0) != 0) {
+    return refuse(
+        "both runs must have a cosine per phase (--lr-span per-phase): with "
+        "one over the whole run, the finished phases' rates depend on the "
+        "later phases' lengths");
+  }
+  if (done > 1 && (saved.method != MethodString(o) ||
+                   saved.distill_weight != o.distill_weight)) {
+    return refuse(
+        absl::StrCat("its elastic phases were trained with ", saved.method,
+                     ", distillation ", saved.distill_weight, "; this run has ",
+                     MethodString(o), ", distillation ", o.distill_weight));
+  }
+  int64_t steps_done = 0;
+  for (int32_t p = 0; p < done; ++p) steps_done += phase_steps[p];
+  if (saved.state.global_step != steps_done) {
+    return refuse(absl::StrCat("its phases took ", saved.state.global_step,
+                               " steps, this schedule's ", steps_done,
+                               " (another training set size?)"));
+  }
+  MCUNAS_RETURN_IF_ERROR(RestoreSupernet(ckpt, net, sgd));
+  MCUNAS_ASSIGN_OR_RETURN(*teacher, TeacherFromCheckpoint(ckpt));
+  saved.phases = PhasesString(o.phases);
+  saved.method = MethodString(o);
+  saved.distill_weight = o.distill_weight;
+  return saved;
 }
 
 absl::Status CheckMethod(const ShrinkOptions& o) {
@@ -246,6 +317,12 @@ absl::StatusOr<ShrinkResult> TrainSupernet(ElasticSupernet* net,
     result.resumed_from_step = pos.state.global_step;
     log->info("resuming from {}: phase {} step {} (global step {})", path,
               pos.phase + 1, pos.state.step, pos.state.global_step);
+  } else if (!options.start_from.empty()) {
+    MCUNAS_ASSIGN_OR_RETURN(
+        pos, StartAtBoundary(options, phase_steps, net, &sgd, &teacher));
+    result.started_from = true;
+    log->info("starting from {}: its first {} phase(s) done ({} steps)",
+              options.start_from, pos.phase, pos.state.global_step);
   }
   auto save = [&]() -> absl::Status {
     if (path.empty()) return absl::OkStatus();

@@ -166,6 +166,82 @@ TEST(ProgressiveShrinkingTest, ResumedRunEqualsUninterruptedRun) {
   EXPECT_THAT(r4.status().message(), HasSubstr("schedule"));
 }
 
+// A run that starts at another run's phase boundary with other elastic
+// phases computes what an uninterrupted run of its own schedule does; a
+// checkpoint that is mid-phase, of other finished phases or of the
+// whole-run method is refused.
+TEST(ProgressiveShrinkingTest, StartsFromAnotherRunsPhaseBoundary) {
+  TempDir dir;
+  const Dataset data = Quadrants(128, 1);
+  BatchLoader train(&data, AllIndices(data), Plain(), 3);
+  ThreadPool pool(2);
+  ShrinkOptions first;
+  // 8 steps per epoch; 4 per phase.
+  first.phases =
+      ProgressiveShrinkingPhases(0.05f, 0.5, 0.5, 0.5, 0.5, 3, true, true);
+  first.batch_size = 16;
+  first.seed = 5;
+  first.distill_weight = 0.5f;
+  first.checkpoint_path = dir.Path("full.ckpt");
+  first.max_steps = 4;  // the full phase: a checkpoint at (phase 2, step 0)
+  std::unique_ptr<ElasticSupernet> full = TinySupernet(4);
+  ASSERT_TRUE(TrainSupernet(full.get(), pool, train, nullptr, first).ok());
+
+  // Same full phase, other elastic phases: 2, 2 and 8 steps at half rate.
+  ShrinkOptions second = first;
+  second.phases =
+      ProgressiveShrinkingPhases(0.05f, 0.5, 0.25, 0.25, 1.0, 3, true, true);
+  for (size_t p = 1; p < second.phases.size(); ++p) second.phases[p].lr /= 2;
+  second.checkpoint_path.clear();
+  second.max_steps = 0;
+  std::unique_ptr<ElasticSupernet> straight = TinySupernet(4);
+  absl::StatusOr<ShrinkResult> r0 =
+      TrainSupernet(straight.get(), pool, train, nullptr, second);
+  ASSERT_TRUE(r0.ok()) << r0.status();
+  EXPECT_FALSE(r0->started_from);
+
+  second.start_from = dir.Path("full.ckpt");
+  second.checkpoint_path = dir.Path("elastic.ckpt");
+  std::unique_ptr<ElasticSupernet> started = TinySupernet(77);
+  absl::StatusOr<ShrinkResult> r1 =
+      TrainSupernet(started.get(), pool, train, nullptr, second);
+  ASSERT_TRUE(r1.ok()) << r1.status();
+  EXPECT_TRUE(r1->started_from);
+  EXPECT_TRUE(r1->finished);
+  EXPECT_EQ(r1->global_step, 16);
+  ExpectSameWeights(*straight, *started);
+  absl::StatusOr<Checkpoint> end = ReadCheckpoint(dir.Path("elastic.ckpt"));
+  ASSERT_TRUE(end.ok());
+  absl::StatusOr<SupernetPosition> pos = SupernetPositionOf(*end);
+  ASSERT_TRUE(pos.ok());
+  EXPECT_EQ(pos->phases, PhasesString(second.phases));
+
+  auto refusal = [&](const ShrinkOptions& o) {
+    std::unique_ptr<ElasticSupernet> net = TinySupernet(1);
+    absl::StatusOr<ShrinkResult> r =
+        TrainSupernet(net.get(), pool, train, nullptr, o);
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+    return std::string(r.status().message());
+  };
+  second.checkpoint_path = dir.Path("refused.ckpt");
+  ShrinkOptions other_full = second;
+  other_full.phases[0].epochs = 1.0;
+  EXPECT_THAT(refusal(other_full), HasSubstr("finished phases"));
+  ShrinkOptions whole_run = second;
+  whole_run.lr_span = LrSpan::kWholeRun;
+  EXPECT_THAT(refusal(whole_run), HasSubstr("--lr-span per-phase"));
+
+  first.checkpoint_path = dir.Path("mid.ckpt");
+  first.checkpoint_steps = 3;
+  first.max_steps = 7;  // the last checkpoint at 6: phase 2, step 2
+  std::unique_ptr<ElasticSupernet> mid = TinySupernet(4);
+  ASSERT_TRUE(TrainSupernet(mid.get(), pool, train, nullptr, first).ok());
+  ShrinkOptions from_mid = second;
+  from_mid.start_from = dir.Path("mid.ckpt");
+  EXPECT_THAT(refusal(from_mid), HasSubstr("phase 2 step 2"));
+  EXPECT_FALSE(fs::exists(dir.Path("refused.ckpt")));
+}
+
 // The whole-run method (one cosine, in-place teacher, summed losses): the
 // rate runs on across phase starts instead of restarting, nothing but the
 // weights travels in the checkpoint, a resumed run equals an uninterrupted

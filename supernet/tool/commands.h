@@ -51,6 +51,9 @@ struct SupernetFlags {
   std::string teacher;             // frozen | in-place
   std::string subnet_loss;         // mean | sum | largest-share
   float largest_share = 0.5f;      // with largest-share
+  // Another run's checkpoint at a phase boundary to begin from
+  // (ShrinkOptions::start_from); empty: from scratch.
+  std::string start_from;
   int32_t recalibrate = 512;       // BN recalibration images for validation
   int64_t validation_images = -1;  // < 0: the schedule's; 0: all
 };

@@ -102,6 +102,12 @@ int main(int argc, char** argv) {
                    "supernet: the largest subnet's share of a step's loss "
                    "with --subnet-loss largest-share")
       ->check(CLI::Range(0.0, 1.0));
+  train
+      ->add_option("--start-from", t.supernet.start_from,
+                   "supernet: begin at the phase boundary saved in another "
+                   "run's checkpoint (its finished phases must be this "
+                   "schedule's first ones)")
+      ->check(CLI::ExistingFile);
   train->add_option("--recalibrate", t.supernet.recalibrate,
                     "supernet: BN recalibration images for validation");
   train->add_option("--val-images", t.supernet.validation_images,

@@ -156,6 +156,7 @@ absl::Status RunSupernetTrain(const TrainFlags& flags) {
   }
   options.seed = flags.seed;
   options.checkpoint_path = flags.out;
+  options.start_from = f.start_from;
   options.checkpoint_seconds = flags.checkpoint_seconds;
   options.checkpoint_steps = flags.checkpoint_steps;
   options.max_steps = flags.max_steps;

@@ -158,6 +158,17 @@ struct ShrinkOptions {
   float largest_share = 0.5f;  // in (0, 1); for SubnetLoss::kLargestShare
   uint64_t seed = 1;
   std::string checkpoint_path;  // empty: no checkpoints
+  // When checkpoint_path does not exist yet, begin at the phase boundary
+  // saved in this checkpoint of another run — its weights, statistics,
+  // velocity and teacher — instead of from scratch: the full phase trained
+  // once, several elastic schedules tried from it (OFA starts from a
+  // trained full network the same way). Its finished phases must be this
+  // schedule's first phases, with the same space, batch and seed, both
+  // runs per phase (LrSpan::kPerPhase: a whole-run cosine would make the
+  // finished phases' rates depend on the later phases' lengths) and, past
+  // the first elastic phase, the same method; the run then computes what
+  // an uninterrupted run of this schedule would.
+  std::string start_from;
   double checkpoint_seconds = 60.0;
   int64_t checkpoint_steps = 0;
   // Stop (without saving) once this many steps of the whole run are done.
@@ -177,6 +188,7 @@ std::string MethodString(const ShrinkOptions& options);
 struct ShrinkResult {
   bool finished = false;
   bool resumed = false;
+  bool started_from = false;  // at ShrinkOptions::start_from's boundary
   int64_t resumed_from_step = 0;
   int64_t global_step = 0;
   double train_seconds = 0.0;
