@@ -5,7 +5,7 @@
 //       [--epochs N --batch 128 --lr X --threads 2 --data fashion-mnist]
 //   mcunas-supernet train --supernet --out var/supernet.ckpt
 //       [--space fashion_mnist --resolution 28 --width 0.5]
-//       [--schedule quick|default --phase-epochs 4.7,0.4,0.4,4.7 --distill 1]
+//       [--schedule quick|default --phase-epochs 9,0.15,0.15,6 --distill 1]
 //   mcunas-supernet eval --checkpoint var/net.ckpt [--int8] [--split test]
 //       [--arch largest|smallest|r28-w0.5:...]   (supernet checkpoints)
 //   mcunas-supernet export --checkpoint var/net.ckpt --out var/net.mcunas
