@@ -60,6 +60,18 @@ void ExpectSameWeights(ElasticSupernet& a, ElasticSupernet& b) {
   }
 }
 
+// Over Quadrants(128) in batches of 16 (8 steps per epoch): four phases
+// of 4 steps, the sandwich (largest, smallest) plus one random subnet per
+// elastic step.
+ShrinkOptions FourShortPhases() {
+  ShrinkOptions o;
+  o.phases =
+      ProgressiveShrinkingPhases(0.05f, 0.5, 0.5, 0.5, 0.5, 3, true, true);
+  o.batch_size = 16;
+  o.seed = 5;
+  return o;
+}
+
 TEST(ProgressiveShrinkingTest, PhasesTurnOnOneDimensionAfterAnother) {
   const std::vector<ShrinkPhase> p =
       ProgressiveShrinkingPhases(0.1f, 1, 1, 1, 1, 2);
@@ -93,13 +105,7 @@ TEST(ProgressiveShrinkingTest, ResumedRunEqualsUninterruptedRun) {
   aug.augment.horizontal_flip = true;
   BatchLoader train(&data, AllIndices(data), aug, 3);
   ThreadPool pool(2);
-  ShrinkOptions options;
-  // 8 steps per epoch; 4 per phase.
-  // The sandwich (largest, smallest) plus one random subnet per step.
-  options.phases =
-      ProgressiveShrinkingPhases(0.05f, 0.5, 0.5, 0.5, 0.5, 3, true, true);
-  options.batch_size = 16;
-  options.seed = 5;
+  ShrinkOptions options = FourShortPhases();
   options.distill_weight = 0.5f;
 
   std::unique_ptr<ElasticSupernet> straight = TinySupernet(4);
@@ -175,12 +181,7 @@ TEST(ProgressiveShrinkingTest, StartsFromAnotherRunsPhaseBoundary) {
   const Dataset data = Quadrants(128, 1);
   BatchLoader train(&data, AllIndices(data), Plain(), 3);
   ThreadPool pool(2);
-  ShrinkOptions first;
-  // 8 steps per epoch; 4 per phase.
-  first.phases =
-      ProgressiveShrinkingPhases(0.05f, 0.5, 0.5, 0.5, 0.5, 3, true, true);
-  first.batch_size = 16;
-  first.seed = 5;
+  ShrinkOptions first = FourShortPhases();
   first.distill_weight = 0.5f;
   first.checkpoint_path = dir.Path("full.ckpt");
   first.max_steps = 4;  // the full phase: a checkpoint at (phase 2, step 0)
@@ -251,13 +252,8 @@ TEST(ProgressiveShrinkingTest, WholeRunMethodKeepsTheRateAndResumes) {
   const Dataset data = Quadrants(128, 1);
   BatchLoader train(&data, AllIndices(data), Plain(), 3);
   ThreadPool pool(2);
-  ShrinkOptions options;
-  // 8 steps per epoch; 4 per phase, 16 in all.
-  options.phases =
-      ProgressiveShrinkingPhases(0.05f, 0.5, 0.5, 0.5, 0.5, 3, true, true);
+  ShrinkOptions options = FourShortPhases();  // 16 steps in all
   options.phases[0].warmup_epochs = 0.25;  // 2 steps
-  options.batch_size = 16;
-  options.seed = 5;
   options.lr_span = LrSpan::kWholeRun;
   options.teacher = Teacher::kInPlace;
   options.subnet_loss = SubnetLoss::kSum;
