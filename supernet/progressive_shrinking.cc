@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <random>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -127,8 +128,8 @@ absl::StatusOr<SupernetPosition> StartAtBoundary(
         "it was trained with batch ", saved.state.batch_size, " and seed ",
         saved.state.seed, ", not ", o.batch_size, " and ", o.seed));
   }
-  const std::string per_phase = "lr per-phase";
-  if (o.lr_span != LrSpan::kPerPhase || saved.method.rfind(per_phase, 0) != 0) {
+  if (o.lr_span != LrSpan::kPerPhase ||
+      !absl::StartsWith(saved.method, "lr per-phase")) {
     return refuse(
         "both runs must have a cosine per phase (--lr-span per-phase): with "
         "one over the whole run, the finished phases' rates depend on the "
