@@ -40,6 +40,7 @@ struct Schedule {
   int32_t epochs;
   float lr;
   float warmup_epochs;
+  float weight_decay = 4e-5f;
 };
 
 // Documented in docs/supernet.md ("Schedules"): quick fits in 5 minutes on
@@ -58,7 +59,8 @@ absl::Status RunTrain(const TrainFlags& flags) {
   options.warmup_epochs =
       flags.warmup_epochs >= 0 ? flags.warmup_epochs : schedule.warmup_epochs;
   options.batch_size = flags.batch;
-  options.sgd.weight_decay = flags.weight_decay;
+  options.sgd.weight_decay =
+      flags.weight_decay >= 0 ? flags.weight_decay : schedule.weight_decay;
   options.seed = flags.seed;
   options.checkpoint_path = flags.out;
   options.checkpoint_seconds = flags.checkpoint_seconds;

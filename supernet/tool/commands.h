@@ -67,7 +67,7 @@ struct TrainFlags {
   int32_t batch = 128;
   float lr = 0.0f;              // 0: the schedule's
   float warmup_epochs = -1.0f;  // < 0: the schedule's
-  float weight_decay = 4e-5f;
+  float weight_decay = -1.0f;   // < 0: the schedule's
   int32_t pad = 2;
   bool flip = true;
   int32_t threads = 2;
