@@ -127,8 +127,13 @@ int main(int argc, char** argv) {
                     "peak learning rate (default: the schedule's)");
   train->add_option("--warmup-epochs", t.warmup_epochs,
                     "linear warm-up (default: the schedule's)");
-  train->add_option("--wd", t.weight_decay,
-                    "weight decay (default: the schedule's)");
+  // Checked: a negative value would silently mean "the schedule's" (the
+  // unset default), and a decay above 1 would shrink weights faster than
+  // any gradient grows them.
+  train
+      ->add_option("--wd", t.weight_decay,
+                   "weight decay (default: the schedule's)")
+      ->check(CLI::Range(0.0, 1.0));
   train->add_option("--pad", t.pad, "random-crop padding (0: no crop)");
   train->add_option("--flip", t.flip, "random horizontal flips");
   train->add_option("--threads", t.threads, "worker threads")
