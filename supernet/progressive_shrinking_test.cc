@@ -596,5 +596,60 @@ TEST(SupernetToolTest, KilledTrainingContinuesAndSubnetsEvaluate) {
   EXPECT_THAT(Slurp(dir.Path("bad.log")), HasSubstr("kernel"));
 }
 
+// --elastic-lr-scale takes one scale for the three elastic phases or one
+// each; the schedule line of the log shows the peak rates it set (at lr
+// 0.1: kernel 0.04, depth and expand 0.025 before scaling). Any other
+// count is refused by name.
+TEST(SupernetToolTest, ElasticRateScalesApplyPerPhase) {
+  TempDir dir;
+  ASSERT_TRUE(WriteIdxDir(dir.path()).ok());
+  absl::StatusOr<SearchSpace> space = SearchSpace::Create(TinySpaceDef());
+  ASSERT_TRUE(space.ok());
+  std::ofstream(dir.Path("tiny.json")) << SpaceDefJson(space->def());
+  auto run = [&](const std::string& scales, const std::string& log) {
+    const pid_t pid = Spawn({MCUNAS_SUPERNET_TOOL,
+                             "train",
+                             "--supernet",
+                             "--data",
+                             "idx:" + dir.Path(""),
+                             "--space",
+                             dir.Path("tiny.json"),
+                             "--resolution",
+                             "8",
+                             "--width",
+                             "1.0",
+                             "--out",
+                             dir.Path(log + ".ckpt"),
+                             "--batch",
+                             "16",
+                             "--threads",
+                             "1",
+                             "--max-steps",
+                             "1",
+                             "--lr",
+                             "0.1",
+                             "--phase-epochs",
+                             "1,1,1,1",
+                             "--elastic-lr-scale",
+                             scales},
+                            dir.Path(log));
+    int status = 0;
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  };
+  ASSERT_EQ(run("0.5,0.25,2", "three.log"), 0) << Slurp(dir.Path("three.log"));
+  const std::string three = Slurp(dir.Path("three.log"));
+  EXPECT_THAT(three, HasSubstr("kernel 1e lr0.02 "));
+  EXPECT_THAT(three, HasSubstr("depth 1e lr0.00625 "));
+  EXPECT_THAT(three, HasSubstr("expand 1e lr0.05 "));
+  ASSERT_EQ(run("2", "one.log"), 0) << Slurp(dir.Path("one.log"));
+  const std::string one = Slurp(dir.Path("one.log"));
+  EXPECT_THAT(one, HasSubstr("kernel 1e lr0.08 "));
+  EXPECT_THAT(one, HasSubstr("expand 1e lr0.05 "));
+  EXPECT_EQ(run("0.5,0.5", "two.log"), 1);
+  EXPECT_THAT(Slurp(dir.Path("two.log")),
+              HasSubstr("--elastic-lr-scale: expected 1 value or 3"));
+}
+
 }  // namespace
 }  // namespace mcunas::supernet

@@ -40,8 +40,9 @@ struct SupernetFlags {
   std::vector<double> phase_epochs;
   float distill = 1.0f;  // distillation weight (0: off)
   // Multiplies the elastic phases' peak learning rates (kernel 0.4, depth
-  // and expand 0.25 of the full phase's); <= 0: the schedule's.
-  float elastic_lr_scale = 0.0f;
+  // and expand 0.25 of the full phase's): one value for all three, or one
+  // each for kernel, depth, expand; empty: the schedule's.
+  std::vector<float> elastic_lr_scale;
   int32_t subnets_per_step = 0;    // 0: the schedule's
   int32_t with_largest = -1;       // 0 or 1; < 0: the schedule's
   int32_t with_smallest = -1;      // 0 or 1; < 0: the schedule's

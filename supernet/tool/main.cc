@@ -64,7 +64,8 @@ int main(int argc, char** argv) {
   train
       ->add_option("--elastic-lr-scale", t.supernet.elastic_lr_scale,
                    "supernet: multiplies the kernel, depth and expand phases' "
-                   "peak learning rates")
+                   "peak learning rates: S for all three, or K,D,E")
+      ->delimiter(',')
       ->check(CLI::PositiveNumber);
   train->add_option("--subnets-per-step", t.supernet.subnets_per_step,
                     "supernet: subnets sampled per step");

@@ -129,11 +129,20 @@ absl::Status RunSupernetTrain(const TrainFlags& flags) {
         "--smallest-every: the sandwich has no smallest subnet (it needs "
         "--with-smallest 1)");
   }
-  const float elastic_lr_scale = flags.supernet.elastic_lr_scale > 0
-                                     ? flags.supernet.elastic_lr_scale
-                                     : schedule.elastic_lr_scale;
+  // One scale for the three elastic phases, or one each (kernel, depth,
+  // expand): the kernel phase's restart is what costs the trained largest
+  // subnet, the expand phase what trains the small ones.
+  std::vector<float> lr_scales = flags.supernet.elastic_lr_scale;
+  if (lr_scales.empty()) lr_scales = {schedule.elastic_lr_scale};
+  if (lr_scales.size() == 1) lr_scales.assign(3, lr_scales[0]);
+  if (lr_scales.size() != options.phases.size() - 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--elastic-lr-scale: expected 1 value or 3 (kernel, depth, expand), "
+        "got ",
+        lr_scales.size()));
+  }
   for (size_t p = 1; p < options.phases.size(); ++p) {
-    options.phases[p].lr *= elastic_lr_scale;
+    options.phases[p].lr *= lr_scales[p - 1];
     options.phases[p].smallest_every = flags.supernet.smallest_every > 0
                                            ? flags.supernet.smallest_every
                                            : schedule.smallest_every;
@@ -155,7 +164,7 @@ absl::Status RunSupernetTrain(const TrainFlags& flags) {
                             ? SubnetLoss::kLargestShare
                             : SubnetLoss::kMean;
   options.largest_share = f.largest_share;
-  if (options.lr_span == LrSpan::kWholeRun && f.elastic_lr_scale > 0) {
+  if (options.lr_span == LrSpan::kWholeRun && !f.elastic_lr_scale.empty()) {
     return absl::InvalidArgumentError(
         "--elastic-lr-scale: with --lr-span whole-run every phase follows "
         "the full phase's cosine (--lr); there are no elastic peak rates");
