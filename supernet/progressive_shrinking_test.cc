@@ -486,41 +486,47 @@ TEST(ProgressiveShrinkingTest, SubnetsLearnAndExportToInt8) {
   }
 }
 
+// Writes the test data and the tiny space (tiny.json) into `dir`.
+void WriteTinySupernetData(const TempDir& dir) {
+  ASSERT_TRUE(WriteIdxDir(dir.path()).ok());
+  absl::StatusOr<SearchSpace> space = SearchSpace::Create(TinySpaceDef());
+  ASSERT_TRUE(space.ok());
+  std::ofstream(dir.Path("tiny.json")) << SpaceDefJson(space->def());
+}
+
+// The tool's `train --supernet` command on WriteTinySupernetData's files,
+// writing `ckpt`, for the caller to append its flags to.
+std::vector<std::string> TinySupernetTrainArgs(const TempDir& dir,
+                                               const std::string& ckpt) {
+  return {MCUNAS_SUPERNET_TOOL,
+          "train",
+          "--supernet",
+          "--data",
+          "idx:" + dir.Path(""),
+          "--space",
+          dir.Path("tiny.json"),
+          "--resolution",
+          "8",
+          "--width",
+          "1.0",
+          "--out",
+          ckpt,
+          "--batch",
+          "16",
+          "--threads",
+          "1"};
+}
+
 // The real tool training a supernet, killed with SIGKILL mid-phase,
 // continues from its last checkpoint when run again with the same command;
 // then `eval --arch` extracts a subnet of it and runs it in float and int8.
 TEST(SupernetToolTest, KilledTrainingContinuesAndSubnetsEvaluate) {
   TempDir dir;
-  ASSERT_TRUE(WriteIdxDir(dir.path()).ok());
-  absl::StatusOr<SearchSpace> space = SearchSpace::Create(TinySpaceDef());
-  ASSERT_TRUE(space.ok());
-  std::ofstream(dir.Path("tiny.json")) << SpaceDefJson(space->def());
+  ASSERT_NO_FATAL_FAILURE(WriteTinySupernetData(dir));
   const std::string ckpt = dir.Path("supernet.ckpt");
-  const std::vector<std::string> args = {MCUNAS_SUPERNET_TOOL,
-                                         "train",
-                                         "--supernet",
-                                         "--data",
-                                         "idx:" + dir.Path(""),
-                                         "--space",
-                                         dir.Path("tiny.json"),
-                                         "--resolution",
-                                         "8",
-                                         "--width",
-                                         "1.0",
-                                         "--out",
-                                         ckpt,
-                                         "--phase-epochs",
-                                         "1,1,1,200",
-                                         "--batch",
-                                         "16",
-                                         "--threads",
-                                         "1",
-                                         "--val-images",
-                                         "32",
-                                         "--recalibrate",
-                                         "64",
-                                         "--checkpoint-steps",
-                                         "1"};
+  std::vector<std::string> args = TinySupernetTrainArgs(dir, ckpt);
+  args.insert(args.end(), {"--phase-epochs", "1,1,1,200", "--val-images", "32",
+                           "--recalibrate", "64", "--checkpoint-steps", "1"});
   const pid_t pid = Spawn(args, dir.Path("run1.log"));
   ASSERT_GT(pid, 0);
   // 18 steps make an epoch here: wait until the expand phase (global step
@@ -602,37 +608,14 @@ TEST(SupernetToolTest, KilledTrainingContinuesAndSubnetsEvaluate) {
 // count is refused by name.
 TEST(SupernetToolTest, ElasticRateScalesApplyPerPhase) {
   TempDir dir;
-  ASSERT_TRUE(WriteIdxDir(dir.path()).ok());
-  absl::StatusOr<SearchSpace> space = SearchSpace::Create(TinySpaceDef());
-  ASSERT_TRUE(space.ok());
-  std::ofstream(dir.Path("tiny.json")) << SpaceDefJson(space->def());
+  ASSERT_NO_FATAL_FAILURE(WriteTinySupernetData(dir));
   auto run = [&](const std::string& scales, const std::string& log) {
-    const pid_t pid = Spawn({MCUNAS_SUPERNET_TOOL,
-                             "train",
-                             "--supernet",
-                             "--data",
-                             "idx:" + dir.Path(""),
-                             "--space",
-                             dir.Path("tiny.json"),
-                             "--resolution",
-                             "8",
-                             "--width",
-                             "1.0",
-                             "--out",
-                             dir.Path(log + ".ckpt"),
-                             "--batch",
-                             "16",
-                             "--threads",
-                             "1",
-                             "--max-steps",
-                             "1",
-                             "--lr",
-                             "0.1",
-                             "--phase-epochs",
-                             "1,1,1,1",
-                             "--elastic-lr-scale",
-                             scales},
-                            dir.Path(log));
+    std::vector<std::string> args =
+        TinySupernetTrainArgs(dir, dir.Path(log + ".ckpt"));
+    args.insert(args.end(),
+                {"--max-steps", "1", "--lr", "0.1", "--phase-epochs", "1,1,1,1",
+                 "--elastic-lr-scale", scales});
+    const pid_t pid = Spawn(args, dir.Path(log));
     int status = 0;
     waitpid(pid, &status, 0);
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
